@@ -1,0 +1,49 @@
+"""Decoding strategies, registered by name.
+
+`make_strategy(name, **options)` builds a config from the registry; options the strategy does
+not have are rejected with a message naming them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from foresight.errors import ConfigError
+from foresight.strategies.base import ProgramFunction, StrategyResult
+from foresight.strategies.cot import CoTConfig, cot_program
+from foresight.strategies.sampling import SamplingConfig, best_of_n_program, self_consistency_program
+
+
+@dataclass(frozen=True)
+class RegisteredStrategy:
+    config_class: type
+    program: ProgramFunction
+    description: str
+
+
+STRATEGIES: dict[str, RegisteredStrategy] = {
+    "cot": RegisteredStrategy(CoTConfig, cot_program, "one greedy chain of thought"),
+    "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples"),
+    "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob"),
+}
+
+
+def make_strategy(name: str, **options: Any):
+    """Config of strategy `name` with the given options (None values mean: the default)."""
+    if name not in STRATEGIES:
+        raise ConfigError(f"unknown strategy '{name}'; choose from: {', '.join(STRATEGIES)}")
+    config_class = STRATEGIES[name].config_class
+    fields = {f.name for f in dataclasses.fields(config_class)}
+    given = {k: v for k, v in options.items() if v is not None}
+    unknown = sorted(set(given) - fields)
+    if unknown:
+        raise ConfigError(f"strategy '{name}' has no option {', '.join(unknown)}")
+    try:
+        return config_class(name=name, **{k: v for k, v in given.items() if k != "name"})
+    except ValueError as exc:
+        raise ConfigError(f"strategy '{name}': {exc}") from None
+
+
+__all__ = ["STRATEGIES", "StrategyResult", "make_strategy"]

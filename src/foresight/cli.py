@@ -1,0 +1,148 @@
+"""The `foresight` command line.
+
+    foresight run --task arith --strategy cot,sc --limit 100
+    foresight build-arith-model --out DIR
+
+Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
+written stay on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import re
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from foresight.errors import ConfigError, ForesightError
+
+STRATEGY_OPTIONS = ("n", "temperature", "top_p", "max_tokens")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage error on one line."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from foresight.strategies import STRATEGIES
+    from foresight.tasks import TASK_NAMES
+
+    parser = _Parser(prog="foresight", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    run = commands.add_parser("run", help="run strategies over a task and print accuracy and compute")
+    run.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
+    run.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer)")
+    run.add_argument(
+        "--strategy", default="cot",
+        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
+    )
+    run.add_argument("--model", default="arith", help="embedded name (arith, smollm2), checkpoint directory or .gguf file")
+    run.add_argument("--n", type=int, default=None, help="samples per question for sc and bon (default 8)")
+    run.add_argument("--temperature", type=float, default=None, help="sampling temperature for sc and bon (default 0.7)")
+    run.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass (default 1.0)")
+    run.add_argument("--max-tokens", type=int, default=None, help="cap on generated tokens per completion (default 512)")
+    run.add_argument("--limit", type=int, default=None, help="run only the first N questions")
+    run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
+    run.add_argument("--batch-size", type=int, default=64, help="most sample rows per engine call (default 64)")
+    run.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
+    build.add_argument("args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "build-arith-model":
+            from foresight.models.train_arith import main as train_main
+
+            return train_main(args.args)
+    except ForesightError as exc:
+        print(f"foresight: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("foresight: interrupted; finished records are kept", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _run(args: argparse.Namespace) -> int:
+    from foresight.evaluate import evaluate
+    from foresight.runs import ensure_writable
+    from foresight.tasks import load_task
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    if args.n is not None and args.n < 1:
+        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    task_name = args.task or ("jsonl" if args.data else "arith")
+    task = load_task(task_name, args.data)
+    strategies = _strategies(args)
+    out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{_slug(args.model)}"
+    ensure_writable(out)
+    engine = _engine(args)
+
+    summaries = []
+    for strategy in strategies:
+        summaries.append(
+            evaluate(task, strategy, engine, out / strategy.label, data=args.data, seed=args.seed,
+                     limit=args.limit, batch_size=args.batch_size, progress=not args.no_progress)
+        )
+    from foresight.report import print_summary_table
+
+    print_summary_table(summaries)
+    print(f"records: {out}/<strategy>/records.jsonl")
+    return 0
+
+
+def _strategies(args: argparse.Namespace) -> list:
+    from foresight.strategies import STRATEGIES, make_strategy
+
+    names = [name.strip() for name in args.strategy.split(",") if name.strip()]
+    if not names:
+        raise ConfigError("--strategy needs at least one strategy name")
+    given = {option: getattr(args, option) for option in STRATEGY_OPTIONS if getattr(args, option) is not None}
+    configs = []
+    for name in names:
+        if name not in STRATEGIES:
+            raise ConfigError(f"unknown strategy '{name}'; choose from: {', '.join(STRATEGIES)}")
+        accepted = {f.name for f in dataclasses.fields(STRATEGIES[name].config_class)}
+        configs.append(make_strategy(name, **{k: v for k, v in given.items() if k in accepted}))
+    for option in given:
+        if not any(option in {f.name for f in dataclasses.fields(STRATEGIES[n].config_class)} for n in names):
+            raise ConfigError(f"--{option.replace('_', '-')} does not apply to strategy {args.strategy}")
+    return configs
+
+
+def _engine(args: argparse.Namespace):
+    if args.threads is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    from foresight.engine.transformers_engine import TransformersEngine
+
+    return TransformersEngine.from_spec(args.model, max_batch_size=args.batch_size)
+
+
+def _slug(model: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(model).name or model)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

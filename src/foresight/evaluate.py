@@ -1,0 +1,113 @@
+"""Run one strategy over a task's questions into a run directory, resuming what is there."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from foresight.driver import Driver, Job, Usage
+from foresight.engine.types import Engine
+from foresight.runs import RunDir, summarize
+from foresight.strategies import STRATEGIES
+from foresight.strategies.base import StrategyResult, config_dict
+from foresight.tasks.base import Question, Task
+
+
+def question_rng(seed: int, question_id: str) -> np.random.Generator:
+    """A question's own generator: its draws do not depend on which other questions run."""
+    digest = int.from_bytes(hashlib.sha256(question_id.encode()).digest()[:8], "little")
+    return np.random.default_rng([seed, digest])
+
+
+def run_identity(task: Task, data: str | None, strategy, engine: Engine, seed: int) -> dict[str, Any]:
+    """Everything that decides a run's results (batch size and limit do not)."""
+    return {
+        "task": task.name,
+        "data": str(Path(data).resolve()) if data else None,
+        "strategy": config_dict(strategy),
+        "model": engine.model_id,
+        "seed": seed,
+    }
+
+
+def evaluate(
+    task: Task,
+    strategy,
+    engine: Engine,
+    out_dir: Path,
+    *,
+    data: str | None = None,
+    seed: int = 0,
+    limit: int | None = None,
+    batch_size: int = 64,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Run `strategy` on the first `limit` questions of `task`; returns the run's summary."""
+    run = RunDir(out_dir, run_identity(task, data, strategy, engine, seed))
+    questions = task.questions()[:limit] if limit is not None else task.questions()
+    pending = [q for q in questions if not run.is_done(q.id)]
+    program_of = STRATEGIES[strategy.name].program
+    started = time.perf_counter()
+
+    def jobs():
+        for question in pending:
+            prompt = engine.render_chat(task.messages(question))
+            rng = question_rng(seed, question.id)
+            yield Job(question, program_of(strategy, prompt, task.extract_answer, rng))
+
+    with _progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
+
+        def on_finish(question: Question, result: StrategyResult, usage: Usage) -> None:
+            run.append(_record(task, question, result, usage, engine, run.hash, strategy.label, seed))
+            advance()
+
+        Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
+
+    wanted = {q.id for q in questions}
+    records = [r for r in run.records.values() if r["id"] in wanted]
+    summary = summarize(records, run.previous_wall_time() + time.perf_counter() - started)
+    summary |= {"task": task.name, "strategy": strategy.label, "model": engine.model_id, "seed": seed}
+    run.write_summary(summary)
+    return summary
+
+
+def _record(task: Task, question: Question, result: StrategyResult, usage: Usage, engine: Engine,
+            hash_: str, label: str, seed: int) -> dict[str, Any]:
+    return {
+        "id": question.id,
+        "task": task.name,
+        "strategy": label,
+        "config_hash": hash_,
+        "model": engine.model_id,
+        "seed": seed,
+        "question": question.text,
+        "gold": question.gold,
+        "prediction": result.answer,
+        "correct": task.is_correct(result.answer, question.gold),
+        "response": result.response,
+        "generated_tokens": usage.generated_tokens,
+        "prompt_tokens": usage.prompt_tokens,
+        "prefill_tokens": usage.prefill_tokens,
+        "paper_flops": usage.paper_flops(engine.num_parameters),
+        "inference_flops": usage.inference_flops(engine.num_parameters),
+        "meta": question.meta,
+        "trace": result.trace,
+    }
+
+
+@contextmanager
+def _progress_bar(enabled: bool, label: str, total: int, done: int) -> Iterator[Callable[[], None]]:
+    """A rich progress bar over questions; yields the function that advances it by one."""
+    progress = Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        disable=not enabled,
+    )
+    task_id = progress.add_task(label, total=total, completed=done)
+    with progress:
+        yield lambda: progress.advance(task_id)

@@ -1,0 +1,134 @@
+"""Run directories: crash-safe, resumable records of one (task, strategy, model, seed) run.
+
+Layout of a run directory:
+  config.json    what was run; a rerun with a different config is refused
+  records.jsonl  one JSON line per finished question, appended and flushed (fsync) as it ends
+  summary.json   accuracy and compute totals over all records, rewritten at the end of a session
+
+A question whose record is present is skipped on rerun, so a killed run loses only the
+questions in flight; a torn last line (SIGKILL mid-write) is cut off and that question reruns.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from foresight.errors import RunDirError
+
+log = logging.getLogger(__name__)
+
+
+def config_hash(identity: dict[str, Any]) -> str:
+    """Short stable hash of the settings that decide a run's results."""
+    return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def ensure_writable(path: Path) -> None:
+    """Create `path` if needed and prove a file can be written there, or raise RunDirError."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise RunDirError(f"output directory {path} is not writable: {exc.strerror or exc}") from None
+
+
+class RunDir:
+    """One run's directory; open it with the config that decides its results."""
+
+    def __init__(self, path: Path, identity: dict[str, Any]) -> None:
+        self.path = path
+        self.identity = identity
+        self.hash = config_hash(identity)
+        self.records_path = path / "records.jsonl"
+        self.summary_path = path / "summary.json"
+        self._prepare()
+        self.records: dict[str, dict[str, Any]] = self._load_records()
+
+    def _prepare(self) -> None:
+        ensure_writable(self.path)
+        config_path = self.path / "config.json"
+        if config_path.exists():
+            try:
+                existing = json.loads(config_path.read_text())
+            except json.JSONDecodeError:
+                raise RunDirError(f"{config_path} is not valid JSON; remove it or use another --out") from None
+            if existing.get("identity") != self.identity:
+                changed = sorted(
+                    k for k in set(existing.get("identity", {})) | set(self.identity)
+                    if existing.get("identity", {}).get(k) != self.identity.get(k)
+                )
+                raise RunDirError(
+                    f"{self.path} holds a run with a different config (differs in: {', '.join(changed)}); "
+                    "use another --out directory to keep both"
+                )
+        else:
+            config_path.write_text(json.dumps({"identity": self.identity, "hash": self.hash}, indent=2) + "\n")
+
+    def _load_records(self) -> dict[str, dict[str, Any]]:
+        """Finished records by question id, cutting a torn trailing line if a crash left one."""
+        if not self.records_path.exists():
+            return {}
+        raw = self.records_path.read_bytes()
+        records: dict[str, dict[str, Any]] = {}
+        good_end = 0
+        for line in raw.splitlines(keepends=True):
+            if not line.endswith(b"\n"):
+                break
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                break
+            records[record["id"]] = record
+            good_end += len(line)
+        if good_end < len(raw):
+            log.warning("%s: dropping an incomplete last record left by an interrupted run", self.records_path)
+            with open(self.records_path, "r+b") as handle:
+                handle.truncate(good_end)
+        return records
+
+    def is_done(self, question_id: str) -> bool:
+        return question_id in self.records
+
+    def append(self, record: dict[str, Any]) -> None:
+        """Write one finished question durably before anything else happens."""
+        with open(self.records_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        self.records[record["id"]] = record
+
+    def previous_wall_time(self) -> float:
+        if not self.summary_path.exists():
+            return 0.0
+        try:
+            return float(json.loads(self.summary_path.read_text()).get("wall_time_s", 0.0))
+        except (json.JSONDecodeError, ValueError):
+            return 0.0
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        temporary = self.summary_path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(summary, indent=2) + "\n")
+        temporary.replace(self.summary_path)
+
+
+def summarize(records: list[dict[str, Any]], wall_time_s: float) -> dict[str, Any]:
+    """Accuracy and compute totals over finished records."""
+    count = len(records)
+    correct = sum(1 for r in records if r["correct"])
+    total = {key: sum(r[key] for r in records) for key in ("generated_tokens", "prompt_tokens", "prefill_tokens", "paper_flops", "inference_flops")}
+    return {
+        "questions": count,
+        "correct": correct,
+        "accuracy": correct / count if count else 0.0,
+        "answered": sum(1 for r in records if r["prediction"] is not None),
+        **{f"total_{k}": v for k, v in total.items()},
+        "mean_generated_tokens": total["generated_tokens"] / count if count else 0.0,
+        "wall_time_s": wall_time_s,
+    }

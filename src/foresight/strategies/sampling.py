@@ -1,0 +1,94 @@
+"""Strategies over n independent samples: self-consistency and best-of-n.
+
+Self-consistency (Wang et al. 2023) votes on the extracted answers; best-of-n keeps the sample
+with the highest mean log-prob, a reward-model-free ranking the φ paper also uses.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from foresight.driver import Program
+from foresight.engine.types import GenerationRequest, Sample
+from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
+
+
+@dataclass(frozen=True)
+class SamplingConfig:
+    """n samples of a whole solution."""
+
+    name: str
+    n: int = 8  # number of sampled solutions
+    temperature: float = 0.7  # sampling temperature of each solution
+    top_p: float = 1.0  # nucleus sampling mass
+    max_tokens: int = 512  # cap on each solution's length in tokens
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise ValueError(f"n must be >= 1, got {self.n}")
+        if self.temperature <= 0:
+            raise ValueError(f"temperature must be > 0 for sampling, got {self.temperature}")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}@{self.n}"
+
+
+def _sample_all(config: SamplingConfig, prompt: str, rng: np.random.Generator):
+    (completion,) = yield [
+        GenerationRequest(
+            prompt,
+            n=config.n,
+            temperature=config.temperature,
+            top_p=config.top_p,
+            max_tokens=config.max_tokens,
+            seed=request_seed(rng),
+        )
+    ]
+    return list(completion.samples)
+
+
+def _trace(samples: list[Sample], answers: list[str | None]) -> dict:
+    return {
+        "samples": [
+            {"text": s.text, "answer": a, "mean_logprob": s.mean_logprob, "num_tokens": s.num_tokens}
+            for s, a in zip(samples, answers)
+        ]
+    }
+
+
+def majority_vote(answers: list[str | None], scores: list[float]) -> str | None:
+    """The most frequent non-missing answer; ties go to the answer whose samples have the
+    highest average score (mean log-prob). None when no sample gave an answer."""
+    groups: dict[str, list[float]] = defaultdict(list)
+    for answer, score in zip(answers, scores):
+        if answer is not None:
+            groups[answer].append(score)
+    if not groups:
+        return None
+    return max(groups, key=lambda a: (len(groups[a]), float(np.mean(groups[a]))))
+
+
+def self_consistency_program(
+    config: SamplingConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator
+) -> Program:
+    samples = yield from _sample_all(config, prompt, rng)
+    answers = [extract(s.text) for s in samples]
+    scores = [s.mean_logprob for s in samples]
+    winner = majority_vote(answers, scores)
+    supporters = [i for i, a in enumerate(answers) if a == winner] or list(range(len(samples)))
+    best = max(supporters, key=lambda i: scores[i])
+    trace = _trace(samples, answers) | {"votes": answers.count(winner) if winner is not None else 0}
+    return StrategyResult(response=samples[best].text, answer=winner, trace=trace)
+
+
+def best_of_n_program(
+    config: SamplingConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator
+) -> Program:
+    samples = yield from _sample_all(config, prompt, rng)
+    answers = [extract(s.text) for s in samples]
+    best = int(np.argmax([s.mean_logprob for s in samples]))
+    return StrategyResult(response=samples[best].text, answer=answers[best], trace=_trace(samples, answers) | {"chosen": best})

@@ -1,0 +1,86 @@
+"""A user's own questions: a JSONL file with `question` and `answer` fields per line.
+
+An optional `id` field names each question (default: its line number). Answers that parse as
+numbers are compared numerically; others as case-insensitive text after "The answer is".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from foresight.errors import DataError
+from foresight.tasks.answers import extract_numeric_answer, numbers_equal, parse_number
+from foresight.tasks.base import STEP_BY_STEP_SYSTEM_PROMPT, Question
+
+_ANSWER_PHRASE = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
+
+
+def read_jsonl_questions(path: Path, require_answer: bool = True) -> list[Question]:
+    """Parse `path`; every error names the file and line."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from exc
+    questions: list[Question] = []
+    seen: set[str] = set()
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
+        fields = ("question", "answer") if require_answer else ("question",)
+        for name in fields:
+            if name not in row:
+                raise DataError(f"{path}:{number}: missing field '{name}'")
+        if not isinstance(row["question"], str) or not row["question"].strip():
+            raise DataError(f"{path}:{number}: field 'question' must be a non-empty string")
+        question_id = str(row.get("id", f"line{number}"))
+        if question_id in seen:
+            raise DataError(f"{path}:{number}: duplicate id '{question_id}'")
+        seen.add(question_id)
+        gold = row.get("answer")
+        questions.append(Question(question_id, row["question"], None if gold is None else str(gold)))
+    if not questions:
+        raise DataError(f"{path}: contains no questions")
+    return questions
+
+
+class JsonlTask:
+    """Questions from a user's JSONL file, prompted for step-by-step answers."""
+
+    name = "jsonl"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._questions = read_jsonl_questions(path)
+
+    def questions(self) -> list[Question]:
+        return list(self._questions)
+
+    def messages(self, question: Question) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": STEP_BY_STEP_SYSTEM_PROMPT},
+            {"role": "user", "content": question.text},
+        ]
+
+    def extract_answer(self, response: str) -> str | None:
+        number = extract_numeric_answer(response)
+        if number is not None:
+            return number
+        phrases = _ANSWER_PHRASE.findall(response)
+        return phrases[-1].strip().rstrip(".").strip() if phrases else None
+
+    def is_correct(self, prediction: str | None, gold: str | None) -> bool:
+        if prediction is None or gold is None:
+            return False
+        if parse_number(gold) is not None and re.fullmatch(r"[\s$\u2212+\-\d,./]+", gold):
+            return numbers_equal(parse_number(prediction), parse_number(gold))
+        return prediction.strip().rstrip(".").casefold() == gold.strip().rstrip(".").casefold()
