@@ -1,0 +1,134 @@
+"""The command line end to end: runs, resume after SIGKILL, and every bad input."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+FORESIGHT = [sys.executable, "-m", "foresight.cli"]
+
+
+def foresight(*args, cwd=None):
+    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def read_records(path: Path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def test_run_writes_records_summary_and_table_then_resumes(tmp_path):
+    out = tmp_path / "out"
+    done = foresight("run", "--task", "arith", "--strategy", "cot,bon", "--n", "3", "--limit", "4", "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    assert "cot" in done.stdout and "bon@3" in done.stdout and "accuracy" in done.stdout
+    records = read_records(out / "bon@3" / "records.jsonl")
+    assert len(records) == 4
+    fields = {"id", "question", "gold", "prediction", "correct", "response", "generated_tokens",
+              "prompt_tokens", "paper_flops", "inference_flops", "trace", "config_hash", "model", "seed"}
+    assert fields <= set(records[0])
+    summary = json.loads((out / "bon@3" / "summary.json").read_text())
+    assert summary["questions"] == 4 and summary["accuracy"] == sum(r["correct"] for r in records) / 4
+    assert json.loads((out / "cot" / "config.json").read_text())["identity"]["strategy"]["name"] == "cot"
+
+    again = foresight("run", "--task", "arith", "--strategy", "bon", "--n", "3", "--limit", "6", "--out", str(out), "--no-progress")
+    assert again.returncode == 0, again.stderr
+    extended = read_records(out / "bon@3" / "records.jsonl")
+    assert [r["id"] for r in extended[:4]] == [r["id"] for r in records]
+    assert len(extended) == 6 and len({r["id"] for r in extended}) == 6
+
+
+def test_sigkill_loses_only_questions_in_flight(tmp_path):
+    out = tmp_path / "out"
+    args = ["run", "--task", "arith", "--strategy", "sc", "--n", "4", "--limit", "40", "--batch-size", "4",
+            "--out", str(out), "--no-progress"]
+    records_path = out / "sc@4" / "records.jsonl"
+    process = subprocess.Popen(FORESIGHT + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and (not records_path.exists() or len(records_path.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = read_records(records_path)
+    assert 3 <= len(before) < 40
+    finished = foresight(*args)
+    assert finished.returncode == 0, finished.stderr
+    after = read_records(records_path)
+    assert [r["id"] for r in after[: len(before)]] == [r["id"] for r in before]
+    assert len(after) == 40 and len({r["id"] for r in after}) == 40
+
+
+def test_resumed_results_equal_an_uninterrupted_run(tmp_path):
+    args = ["run", "--task", "arith", "--strategy", "sc", "--n", "3", "--no-progress"]
+    assert foresight(*args, "--limit", "3", "--out", str(tmp_path / "a")).returncode == 0
+    assert foresight(*args, "--limit", "5", "--out", str(tmp_path / "a")).returncode == 0
+    assert foresight(*args, "--limit", "5", "--out", str(tmp_path / "b")).returncode == 0
+    resumed = {r["id"]: r["response"] for r in read_records(tmp_path / "a" / "sc@3" / "records.jsonl")}
+    straight = {r["id"]: r["response"] for r in read_records(tmp_path / "b" / "sc@3" / "records.jsonl")}
+    assert resumed == straight
+
+
+def jsonl(tmp_path, text):
+    path = tmp_path / "q.jsonl"
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--strategy", "beam"], "unknown strategy 'beam'"),
+        (["--task", "nosuch"], "unknown task 'nosuch'"),
+        (["--model", "/nonexistent/model"], "model '/nonexistent/model': no such file or directory"),
+        (["--limit", "0"], "--limit must be at least 1"),
+        (["--strategy", "sc", "--n", "0"], "--n must be at least 1"),
+        (["--strategy", "cot", "--n", "4"], "--n does not apply to strategy cot"),
+    ],
+)
+def test_bad_arguments_fail_on_one_line(tmp_path, args, message):
+    result = foresight("run", "--out", str(tmp_path / "o"), "--no-progress", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_model_directory_without_config(tmp_path):
+    (tmp_path / "empty").mkdir()
+    result = foresight("run", "--model", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "has no config.json" in result.stderr
+
+
+def test_bad_jsonl_names_the_line(tmp_path):
+    path = jsonl(tmp_path, '{"question": "1+1?", "answer": 2}\n{"question": 3\n')
+    result = foresight("run", "--data", path, "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "q.jsonl:2: not valid JSON" in result.stderr
+    result = foresight("run", "--data", jsonl(tmp_path, '{"question": "1+1?"}\n'), "--out", str(tmp_path / "o"))
+    assert result.returncode == 2 and "q.jsonl:1: missing field 'answer'" in result.stderr
+
+
+def test_unwritable_out(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = foresight("run", "--out", str(blocker / "sub"), "--limit", "1")
+    assert result.returncode == 2 and "is not writable" in result.stderr
+
+
+def test_changed_config_in_existing_out_is_refused_and_records_kept(tmp_path):
+    out = tmp_path / "o"
+    assert foresight("run", "--strategy", "sc", "--n", "2", "--limit", "2", "--out", str(out), "--no-progress").returncode == 0
+    records = (out / "sc@2" / "records.jsonl").read_text()
+    refused = foresight("run", "--strategy", "sc", "--n", "2", "--temperature", "0.9", "--limit", "2", "--out", str(out))
+    assert refused.returncode == 2 and "different config" in refused.stderr and "strategy" in refused.stderr
+    assert (out / "sc@2" / "records.jsonl").read_text() == records
+
+
+def test_user_jsonl_questions_run(tmp_path):
+    path = jsonl(tmp_path, '{"id": "q1", "question": "Mia has 12 pens. Mia finds 30 pens. How many pens does Mia have now?", "answer": "42"}\n')
+    result = foresight("run", "--data", path, "--strategy", "cot", "--out", str(tmp_path / "o"), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    (record,) = read_records(tmp_path / "o" / "cot" / "records.jsonl")
+    assert record["id"] == "q1" and record["gold"] == "42" and record["task"] == "jsonl"
