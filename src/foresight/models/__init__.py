@@ -1,0 +1,16 @@
+"""Models shipped with foresight.
+
+``arith/`` holds the embedded default model: a tiny LLaMA-architecture model trained on CPU
+for the :mod:`foresight.tasks.arith` task by :mod:`foresight.models.train_arith` (see its
+``TRAINING.md``). It loads offline with ``AutoModelForCausalLM.from_pretrained`` and
+``AutoTokenizer.from_pretrained`` on :func:`arith_model_dir`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def arith_model_dir() -> Path:
+    """Directory of the embedded arith model (config, safetensors weights, tokenizer)."""
+    return Path(__file__).resolve().parent / "arith"
