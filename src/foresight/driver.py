@@ -2,15 +2,16 @@
 
 A *program* is a generator: it yields a list of `GenerationRequest`s, receives the matching
 list of `Completion`s, and finally returns its result. The driver keeps up to `max_live`
-programs alive, merges all their pending requests into engine calls of at most `batch_size`
+programs alive, merges their pending requests into engine calls of at most `batch_size`
 sample rows, routes each completion back to its program, and accounts every program's tokens.
 Strategies thus read like the papers' pseudo-code while the engine always sees large batches.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generator, Iterable, Iterator, Sequence
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from foresight.engine.types import Completion, Engine, GenerationRequest
 
@@ -51,18 +52,30 @@ class Job:
     program: Program
 
 
-@dataclass
+@dataclass(eq=False)
 class _Live:
+    """A running program, its outstanding requests and the answers gathered so far."""
+
     job: Job
-    requests: list[GenerationRequest]
+    requests: list[GenerationRequest] = field(default_factory=list)
+    answers: list[Completion | None] = field(default_factory=list)
     usage: Usage = field(default_factory=Usage)
+
+    def expect(self, requests: list[GenerationRequest]) -> None:
+        self.requests, self.answers = requests, [None] * len(requests)
 
 
 FinishCallback = Callable[[Any, Any, Usage], None]
 
 
 class Driver:
-    """Cross-question batching over one engine."""
+    """Cross-question batching over one engine.
+
+    Pending requests wait in one first-in-first-out queue. Each engine call takes requests from
+    its head up to `batch_size` sample rows; a program whose requests are all answered advances
+    at once, and its next requests join the tail. A finished program is reported immediately
+    (so its record is on disk before the next engine call) and a waiting job takes its place.
+    """
 
     def __init__(self, engine: Engine, batch_size: int = 64, max_live: int = 256) -> None:
         if batch_size < 1:
@@ -81,61 +94,50 @@ class Driver:
     ) -> None:
         """Run every job to completion; `on_finish(key, result, usage)` fires as each ends."""
         waiting: Iterator[Job] = iter(jobs)
-        live: list[_Live] = []
-        exhausted = False
+        queue: deque[tuple[_Live, int]] = deque()
+        live = 0
         while True:
-            while not exhausted and len(live) < self.max_live:
-                job = next(waiting, None)
-                if job is None:
-                    exhausted = True
-                    break
-                started = self._advance(_Live(job, []), None, on_finish)
-                if started is not None:
-                    live.append(started)
-            if not live:
+            while live < self.max_live and (job := next(waiting, None)) is not None:
+                entry = _Live(job)
+                if self._advance(entry, None, on_finish):
+                    queue.extend((entry, i) for i in range(len(entry.requests)))
+                    live += 1
+            if not queue:
                 return
-            answers = self._answer_all(live, on_tokens)
-            live = [
-                advanced
-                for entry, completions in zip(live, answers)
-                if (advanced := self._advance(entry, completions, on_finish)) is not None
-            ]
+            batch = self._take_batch(queue)
+            completions = self.engine.generate([entry.requests[i] for entry, i in batch])
+            if on_tokens is not None:
+                on_tokens(sum(s.num_tokens for c in completions for s in c.samples))
+            for (entry, i), completion in zip(batch, completions):
+                entry.answers[i] = completion
+                entry.usage.add(completion)
+            for entry in dict.fromkeys(entry for entry, _ in batch):
+                if any(answer is None for answer in entry.answers):
+                    continue
+                if self._advance(entry, entry.answers, on_finish):
+                    queue.extend((entry, i) for i in range(len(entry.requests)))
+                else:
+                    live -= 1
 
-    def _answer_all(
-        self, live: Sequence[_Live], on_tokens: Callable[[int], None] | None
-    ) -> list[list[Completion]]:
-        """Send every live program's pending requests in engine calls of <= batch_size rows."""
-        flat = [(i, request) for i, entry in enumerate(live) for request in entry.requests]
-        answers: list[list[Completion]] = [[] for _ in live]
-        batch: list[tuple[int, GenerationRequest]] = []
-        rows = 0
-        for item in flat:
-            if batch and rows + item[1].n > self.batch_size:
-                self._send(batch, answers, live, on_tokens)
-                batch, rows = [], 0
-            batch.append(item)
-            rows += item[1].n
-        if batch:
-            self._send(batch, answers, live, on_tokens)
-        return answers
-
-    def _send(self, batch, answers, live, on_tokens) -> None:
-        completions = self.engine.generate([request for _, request in batch])
-        for (owner, _), completion in zip(batch, completions):
-            answers[owner].append(completion)
-            live[owner].usage.add(completion)
-        if on_tokens is not None:
-            on_tokens(sum(s.num_tokens for c in completions for s in c.samples))
+    def _take_batch(self, queue: deque[tuple[_Live, int]]) -> list[tuple[_Live, int]]:
+        """Requests from the head of the queue, up to batch_size rows (at least one request)."""
+        batch = [queue.popleft()]
+        rows = batch[0][0].requests[batch[0][1]].n
+        while queue and rows + queue[0][0].requests[queue[0][1]].n <= self.batch_size:
+            entry, i = queue.popleft()
+            batch.append((entry, i))
+            rows += entry.requests[i].n
+        return batch
 
     @staticmethod
-    def _advance(entry: _Live, completions: list[Completion] | None, on_finish: FinishCallback) -> _Live | None:
-        """Step a program to its next request list; report it and drop it when it returns."""
+    def _advance(entry: _Live, completions: list[Completion] | None, on_finish: FinishCallback) -> bool:
+        """Step a program to its next requests (True), or report its result when it returns (False)."""
         try:
             requests = entry.job.program.send(completions)
             while not requests:  # a program may yield an empty list: answer it at once
                 requests = entry.job.program.send([])
         except StopIteration as stop:
             on_finish(entry.job.key, stop.value, entry.usage)
-            return None
-        entry.requests = list(requests)
-        return entry
+            return False
+        entry.expect(list(requests))
+        return True
