@@ -6,7 +6,7 @@ Same engine, same 200 held-out `arith` problems, self-consistency@8:
   (c) raw engine: one `generate` call with every question's request, no driver or strategy.
 Prints tokens/s of each (median of --repeats runs) and the ratios a/b and a/c.
 
-    .venv/bin/python benchmarks/throughput.py [--questions 200] [--repeats 3] [--batch-size 64]
+    .venv/bin/python benchmarks/throughput.py [--questions 200] [--repeats 3] [--batch-size 128]
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import time
 
 from foresight.driver import Driver, Job
 from foresight.engine.transformers_engine import TransformersEngine
-from foresight.engine.types import GenerationRequest
+from foresight.engine.types import DEFAULT_BATCH_SIZE, GenerationRequest
 from foresight.evaluate import question_rng
 from foresight.strategies import make_strategy
 from foresight.strategies.sampling import self_consistency_program
@@ -54,7 +54,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--questions", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     args = parser.parse_args()
 
     engine = TransformersEngine.from_spec("arith", max_batch_size=args.batch_size)

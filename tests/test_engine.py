@@ -27,7 +27,7 @@ def test_summed_logprobs_match_a_separate_forward_pass(arith_engine, arith_promp
 def test_stop_string_ends_the_sample_and_is_excluded(arith_engine, arith_prompt):
     (completion,) = arith_engine.generate([GenerationRequest(arith_prompt, n=4, temperature=1.0, max_tokens=60, stop=("\n",), seed=3)])
     for sample in completion.samples:
-        assert sample.finish_reason == "stop"
+        assert sample.finish_reason == "stop" and sample.stop_string == "\n" and not sample.ended_sequence
         assert "\n" not in sample.text and sample.text
         full = arith_engine.tokenizer.decode(list(sample.token_ids))
         assert full.startswith(sample.text) and full[len(sample.text):].startswith("\n")
@@ -47,7 +47,7 @@ def test_max_tokens_and_end_of_sequence(arith_engine, arith_prompt):
     ])
     assert short.samples[0].finish_reason == "length" and short.samples[0].num_tokens == 5
     ending = full.samples[0]
-    assert ending.finish_reason == "stop"
+    assert ending.finish_reason == "stop" and ending.ended_sequence
     assert ending.token_ids[-1] == arith_engine.tokenizer.eos_token_id
     assert ending.text.rstrip().endswith(".") and "</s>" not in ending.text
     assert full.samples[0].text.startswith(short.samples[0].text)

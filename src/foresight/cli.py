@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from foresight.engine.types import DEFAULT_BATCH_SIZE
 from foresight.errors import ConfigError, ForesightError
 
 STRATEGY_OPTIONS = ("n", "temperature", "top_p", "max_tokens")
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--limit", type=int, default=None, help="run only the first N questions")
     run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
-    run.add_argument("--batch-size", type=int, default=64, help="most sample rows per engine call (default 64)")
+    run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"most sample rows per engine call (default {DEFAULT_BATCH_SIZE})")
     run.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 

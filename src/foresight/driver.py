@@ -13,7 +13,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable, Generator, Iterable, Iterator
 
-from foresight.engine.types import Completion, Engine, GenerationRequest
+from foresight.engine.types import DEFAULT_BATCH_SIZE, Completion, Engine, GenerationRequest
 
 Program = Generator[list[GenerationRequest], list[Completion], Any]
 
@@ -77,7 +77,7 @@ class Driver:
     (so its record is on disk before the next engine call) and a waiting job takes its place.
     """
 
-    def __init__(self, engine: Engine, batch_size: int = 64, max_live: int = 256) -> None:
+    def __init__(self, engine: Engine, batch_size: int = DEFAULT_BATCH_SIZE, max_live: int = 256) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if max_live < 1:

@@ -12,7 +12,7 @@ import numpy as np
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from foresight.driver import Driver, Job, Usage
-from foresight.engine.types import Engine
+from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.runs import RunDir, summarize
 from foresight.strategies import STRATEGIES
 from foresight.strategies.base import StrategyResult, config_dict
@@ -45,7 +45,7 @@ def evaluate(
     data: str | None = None,
     seed: int = 0,
     limit: int | None = None,
-    batch_size: int = 64,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run `strategy` on the first `limit` questions of `task`; returns the run's summary."""

@@ -38,7 +38,7 @@ class StopScreen:
         )
 
 
-def first_stop(text: str, stops: Sequence[str]) -> int | None:
-    """Index in `text` where the earliest stop string begins, or None."""
-    found = [i for i in (text.find(stop) for stop in stops) if i >= 0]
+def first_stop(text: str, stops: Sequence[str]) -> tuple[int, str] | None:
+    """(index, stop string) of the earliest stop string in `text`, or None."""
+    found = [(i, stop) for stop in stops if (i := text.find(stop)) >= 0]
     return min(found) if found else None

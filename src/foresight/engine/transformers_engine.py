@@ -19,7 +19,7 @@ import torch
 from foresight.engine.loading import ModelLocation, load_model_and_tokenizer, resolve_model
 from foresight.engine.sampling import row_keys, sample_tokens
 from foresight.engine.stopping import StopScreen, first_stop, token_texts
-from foresight.engine.types import Completion, GenerationRequest, Sample
+from foresight.engine.types import DEFAULT_BATCH_SIZE, Completion, GenerationRequest, Sample
 
 
 @dataclass(frozen=True)
@@ -36,12 +36,13 @@ class _RowResult:
     tokens: list[int]
     text: str
     finish_reason: str
+    stop_string: str | None = None
 
 
 class TransformersEngine:
     """Batched sampling with exact log-probs from a local checkpoint or GGUF file."""
 
-    def __init__(self, model, tokenizer, model_id: str, max_batch_size: int = 64) -> None:
+    def __init__(self, model, tokenizer, model_id: str, max_batch_size: int = DEFAULT_BATCH_SIZE) -> None:
         if max_batch_size < 1:
             raise ValueError(f"max_batch_size must be >= 1, got {max_batch_size}")
         self.model = model
@@ -56,7 +57,7 @@ class TransformersEngine:
         self._screens: dict[tuple[str, ...], StopScreen] = {}
 
     @classmethod
-    def from_spec(cls, spec: str, max_batch_size: int = 64) -> "TransformersEngine":
+    def from_spec(cls, spec: str, max_batch_size: int = DEFAULT_BATCH_SIZE) -> "TransformersEngine":
         """Load `spec` (an embedded name, checkpoint directory or .gguf file)."""
         location: ModelLocation = resolve_model(spec)
         model, tokenizer = load_model_and_tokenizer(location)
@@ -102,6 +103,7 @@ class TransformersEngine:
                         num_tokens=len(result.tokens),
                         logprob=float(sum(lps)),
                         finish_reason=result.finish_reason,
+                        stop_string=result.stop_string,
                         token_ids=tuple(result.tokens),
                         token_logprobs=tuple(lps),
                     )
@@ -248,8 +250,11 @@ class TransformersEngine:
 
     def _stop_if_matched(self, tokens: list[int], context: list[int], screen: StopScreen) -> _RowResult | None:
         text = self._decode_continuation(tokens, context)
-        cut = first_stop(text, screen.stops)
-        return None if cut is None else _RowResult(tokens, text[:cut], "stop")
+        found = first_stop(text, screen.stops)
+        if found is None:
+            return None
+        cut, stop = found
+        return _RowResult(tokens, text[:cut], "stop", stop)
 
     def _finish(self, tokens: list[int], context: list[int], reason: str, eos: bool = False) -> _RowResult:
         text = self._decode_continuation(tokens[:-1] if eos else tokens, context)

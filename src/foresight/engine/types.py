@@ -9,6 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol, Sequence
 
+#: Sample rows per engine call. 128 measured fastest for the embedded model on 2 CPU cores
+#: (benchmarks/throughput.py); GPU users will want more.
+DEFAULT_BATCH_SIZE = 128
+
 
 @dataclass(frozen=True)
 class GenerationRequest:
@@ -51,8 +55,14 @@ class Sample:
     num_tokens: int
     logprob: float
     finish_reason: str  # "stop" (end-of-sequence or a stop string) or "length"
+    stop_string: str | None = None  # the stop string that ended it; None at end-of-sequence or length
     token_ids: tuple[int, ...] = field(default=(), repr=False)
     token_logprobs: tuple[float, ...] = field(default=(), repr=False)
+
+    @property
+    def ended_sequence(self) -> bool:
+        """True when the model itself ended the text (end-of-sequence), not a stop string or the cap."""
+        return self.finish_reason == "stop" and self.stop_string is None
 
     @property
     def mean_logprob(self) -> float:
