@@ -20,7 +20,27 @@ from typing import Sequence
 from foresight.engine.types import DEFAULT_BATCH_SIZE
 from foresight.errors import ConfigError, ForesightError
 
-STRATEGY_OPTIONS = ("n", "temperature", "top_p", "max_tokens")
+#: Strategy options on the command line: (flag, config field, argparse keywords). Each applies
+#: to the strategies whose config has that field; the defaults live in the config classes.
+STRATEGY_OPTIONS: tuple[tuple[str, str, dict], ...] = (
+    ("--n", "n", dict(type=int, help="samples per question for sc and bon (default 8)")),
+    ("--temperature", "temperature", dict(type=float, help="sampling temperature for sc and bon (default 0.7)")),
+    ("--top-p", "top_p", dict(type=float, help="nucleus sampling mass for sc and bon (default 1.0)")),
+    ("--max-tokens", "max_tokens", dict(type=int, help="cap on generated tokens per completion (default 512)")),
+    ("--preset", "preset", dict(choices=("paper", "released"), help="phi: the paper's settings (default) or the authors' released script's")),
+    ("--beams", "beams", dict(type=int, help="phi: M, beams kept per step (default 4)")),
+    ("--rollouts", "rollouts", dict(type=int, help="phi: N, candidate steps per beam (default 4)")),
+    ("--clusters", "clusters", dict(type=int, help="phi: K, clusters of foresight paths (default 3)")),
+    ("--depth-threshold", "depth_threshold", dict(type=float, help="phi: delta, stop once the largest cluster holds this share (default 0.7)")),
+    ("--width-k", "width_k", dict(type=float, help="phi: in-width pruning keeps scores >= mean - k*std (default 1)")),
+    ("--min-steps", "min_steps", dict(type=int, help="phi: T_min, no in-depth pruning before this step (default 4)")),
+    ("--max-steps", "max_steps", dict(type=int, help="phi: T_max, cap on steps (default 8)")),
+    ("--step-prefix", "step_prefix", dict(help="phi: text opening the assistant turn before the first step")),
+    ("--no-foresight", "foresight", dict(action="store_const", const=False, help="phi ablation: value steps by their own score")),
+    ("--no-cluster", "cluster", dict(action="store_const", const=False, help="phi ablation: select on advantage alone")),
+    ("--no-width-pruning", "width_pruning", dict(action="store_const", const=False, help="phi ablation: keep every candidate")),
+    ("--no-depth-pruning", "depth_pruning", dict(action="store_const", const=False, help="phi ablation: always run T_max steps")),
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -46,10 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
     )
     run.add_argument("--model", default="arith", help="embedded name (arith, smollm2), checkpoint directory or .gguf file")
-    run.add_argument("--n", type=int, default=None, help="samples per question for sc and bon (default 8)")
-    run.add_argument("--temperature", type=float, default=None, help="sampling temperature for sc and bon (default 0.7)")
-    run.add_argument("--top-p", type=float, default=None, help="nucleus sampling mass (default 1.0)")
-    run.add_argument("--max-tokens", type=int, default=None, help="cap on generated tokens per completion (default 512)")
+    for flag, field_name, keywords in STRATEGY_OPTIONS:
+        run.add_argument(flag, dest=field_name, default=None, **keywords)
     run.add_argument("--limit", type=int, default=None, help="run only the first N questions")
     run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
@@ -118,7 +136,8 @@ def _strategies(args: argparse.Namespace) -> list:
     names = [name.strip() for name in args.strategy.split(",") if name.strip()]
     if not names:
         raise ConfigError("--strategy needs at least one strategy name")
-    given = {option: getattr(args, option) for option in STRATEGY_OPTIONS if getattr(args, option) is not None}
+    flags = {field_name: flag for flag, field_name, _ in STRATEGY_OPTIONS}
+    given = {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
     configs = []
     for name in names:
         if name not in STRATEGIES:
@@ -127,7 +146,7 @@ def _strategies(args: argparse.Namespace) -> list:
         configs.append(make_strategy(name, **{k: v for k, v in given.items() if k in accepted}))
     for option in given:
         if not any(option in {f.name for f in dataclasses.fields(STRATEGIES[n].config_class)} for n in names):
-            raise ConfigError(f"--{option.replace('_', '-')} does not apply to strategy {args.strategy}")
+            raise ConfigError(f"{flags[option]} does not apply to strategy {args.strategy}")
     return configs
 
 

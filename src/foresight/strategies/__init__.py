@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from foresight.errors import ConfigError
 from foresight.strategies.base import ProgramFunction, StrategyResult
 from foresight.strategies.cot import CoTConfig, cot_program
+from foresight.strategies.phi import PhiConfig, phi_config, phi_program
 from foresight.strategies.sampling import SamplingConfig, best_of_n_program, self_consistency_program
 
 
@@ -21,12 +22,14 @@ class RegisteredStrategy:
     config_class: type
     program: ProgramFunction
     description: str
+    build: Callable[..., Any] | None = None  # config factory taking options (default: config_class)
 
 
 STRATEGIES: dict[str, RegisteredStrategy] = {
     "cot": RegisteredStrategy(CoTConfig, cot_program, "one greedy chain of thought"),
     "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples"),
     "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob"),
+    "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", phi_config),
 }
 
 
@@ -40,8 +43,9 @@ def make_strategy(name: str, **options: Any):
     unknown = sorted(set(given) - fields)
     if unknown:
         raise ConfigError(f"strategy '{name}' has no option {', '.join(unknown)}")
+    build = STRATEGIES[name].build or config_class
     try:
-        return config_class(name=name, **{k: v for k, v in given.items() if k != "name"})
+        return build(name=name, **{k: v for k, v in given.items() if k != "name"})
     except ValueError as exc:
         raise ConfigError(f"strategy '{name}': {exc}") from None
 
