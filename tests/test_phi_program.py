@@ -8,42 +8,15 @@ exactly; the real-model tests check seeding and the trace on the embedded model.
 import dataclasses
 
 import numpy as np
+from scripted import drive, sample
 
-from foresight.engine.types import Completion, Sample
 from foresight.strategies import make_strategy
 from foresight.strategies.phi import PhiConfig, phi_program
 
 
-def sample(text, mean_logprob=-0.5, ended=False, tokens=4):
-    return Sample(text=text, num_tokens=tokens, logprob=mean_logprob * tokens, finish_reason="stop",
-                  stop_string=None if ended else "\n")
-
-
-def drive(config, step_sample, foresight_sample, final_sample=None, seed=0):
-    """Run phi_program, answering step requests (stop at newline) with `step_sample(step, beam_text, i)`
-    and foresight/final requests with `foresight_sample(prompt)`; returns the result and requests seen."""
-    program = phi_program(config, "PROMPT ", lambda text: text.rsplit(" ", 1)[-1] or None, np.random.default_rng(seed))
-    seen = []
-    requests = program.send(None)
-    try:
-        while True:
-            seen.append(requests)
-            answers = []
-            for request in requests:
-                if request.stop == ("\n",):
-                    beam_text = request.prompt[len("PROMPT " + config.step_prefix):]
-                    step = beam_text.count("\n") + 1
-                    answers.append(Completion(tuple(step_sample(step, beam_text, i) for i in range(request.n)), 3, 3))
-                else:
-                    answers.append(Completion((foresight_sample(request.prompt),), 3, 3))
-            requests = program.send(answers)
-    except StopIteration as stop:
-        return stop.value, seen
-
-
 def test_t_min_is_respected_and_the_trigger_step_is_kept():
     config = PhiConfig()
-    result, _ = drive(config, lambda step, beam, i: sample(f"step{step}"), lambda prompt: sample("same ending"))
+    result, _ = drive(phi_program, config, lambda step, beam, i: sample(f"step{step}"), lambda prompt: sample("same ending"))
     steps = result.trace["steps"]
     assert len(steps) == config.min_steps  # identical foresight from step 1, but no stop before T_min
     assert result.trace["stop_reason"] == "identical_foresight" and steps[-1]["stop"] == "identical_foresight"
@@ -56,7 +29,7 @@ def test_largest_cluster_share_stops_at_delta():
     endings = ["12 + 30 = 42 The answer is 42"] * 3 + ["7 * 7 = 49 The answer is 49"]
     config = PhiConfig(beams=2, rollouts=2, width_pruning=False)
     counter = iter(range(10_000))
-    result, _ = drive(config, lambda step, beam, i: sample(f"s{step}"),
+    result, _ = drive(phi_program, config, lambda step, beam, i: sample(f"s{step}"),
                       lambda prompt: sample(endings[next(counter) % 4]))
     assert result.trace["stop_reason"] == "depth_threshold" and len(result.trace["steps"]) == config.min_steps
     last = [c for c in result.trace["steps"][-1]["candidates"] if c["kept"]]
@@ -65,13 +38,13 @@ def test_largest_cluster_share_stops_at_delta():
 
 def test_without_depth_pruning_runs_t_max_steps():
     config = PhiConfig(depth_pruning=False, max_steps=6)
-    result, _ = drive(config, lambda step, beam, i: sample(f"step{step}"), lambda prompt: sample("same"))
+    result, _ = drive(phi_program, config, lambda step, beam, i: sample(f"step{step}"), lambda prompt: sample("same"))
     assert len(result.trace["steps"]) == 6 and result.trace["stop_reason"] == "max_steps"
 
 
 def test_finished_beams_stop_stepping_and_skip_completion():
     config = PhiConfig(beams=2, rollouts=2)
-    result, seen = drive(config, lambda step, beam, i: sample(f"The answer is {step}", ended=step == 2),
+    result, seen = drive(phi_program, config, lambda step, beam, i: sample(f"The answer is {step}", ended=step == 2),
                          lambda prompt: sample("The answer is 2"))
     assert result.trace["stop_reason"] == "all_beams_finished" and len(result.trace["steps"]) == 2
     assert result.answer == "2" and result.response.endswith("The answer is 2")
@@ -79,7 +52,7 @@ def test_finished_beams_stop_stepping_and_skip_completion():
 
 
 def test_all_empty_texts_do_not_break_the_search():
-    result, _ = drive(PhiConfig(), lambda step, beam, i: sample(""), lambda prompt: sample(""))
+    result, _ = drive(phi_program, PhiConfig(), lambda step, beam, i: sample(""), lambda prompt: sample(""))
     assert result.trace["stop_reason"] == "identical_foresight"
     for step in result.trace["steps"]:
         kept = [c for c in step["candidates"] if c["kept"]]
@@ -88,7 +61,7 @@ def test_all_empty_texts_do_not_break_the_search():
 
 def test_width_pruning_and_the_trace_fields():
     scores = [-0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -0.1, -4.0]
-    result, _ = drive(PhiConfig(), lambda step, beam, i: sample(f"c{i}", mean_logprob=scores[i % 16]),
+    result, _ = drive(phi_program, PhiConfig(), lambda step, beam, i: sample(f"c{i}", mean_logprob=scores[i % 16]),
                       lambda prompt: sample("x " + prompt[-3:]))
     first = result.trace["steps"][0]["candidates"]
     assert len(first) == 16 and [c["kept"] for c in first].count(False) == 1 and not first[-1]["kept"]
@@ -100,7 +73,7 @@ def test_width_pruning_and_the_trace_fields():
 
 def test_no_foresight_ablation_requests_no_rollouts():
     config = PhiConfig(foresight=False, max_steps=3)
-    _, seen = drive(config, lambda step, beam, i: sample(f"s{step}"), lambda prompt: sample("final"))
+    _, seen = drive(phi_program, config, lambda step, beam, i: sample(f"s{step}"), lambda prompt: sample("final"))
     rollouts = [r for batch in seen for r in batch if r.stop != ("\n",)]
     assert len(rollouts) == config.beams  # only the final completions
 

@@ -14,6 +14,7 @@ from foresight.errors import ConfigError
 from foresight.strategies.base import ProgramFunction, StrategyResult
 from foresight.strategies.cot import CoTConfig, cot_program
 from foresight.strategies.phi import PhiConfig, phi_config, phi_program
+from foresight.strategies.predictive import PredictiveConfig, predictive_program
 from foresight.strategies.sampling import SamplingConfig, best_of_n_program, self_consistency_program
 
 
@@ -30,6 +31,7 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
     "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples"),
     "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob"),
     "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", phi_config),
+    "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling"),
 }
 
 

@@ -13,16 +13,17 @@ script is the `released` preset (`PhiConfig.released()`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from foresight.driver import Program
-from foresight.engine.types import Completion, GenerationRequest, Sample
-from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
+from foresight.engine.types import Sample
+from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, sample_without_replacement, softmax, width_prune
+from foresight.strategies.stepwise import Beam, Candidate, accept, complete_beams, look_ahead, roll_out_steps
 
 STEP_PREFIX = "The reasoning steps are:\n\n"
 
@@ -82,90 +83,36 @@ class PhiConfig:
         return "-".join(parts)
 
 
-@dataclass
-class Beam:
-    """An accepted partial solution: its text (steps, one per line) and value bookkeeping."""
-
-    text: str = ""
-    f_prev: float = 0.0  # foresight value of the last accepted step
-    advantage: float = 0.0  # advantage of the last accepted step
-    finished: bool = False  # the model ended the solution inside this beam
-    path: str = ""  # the foresight path of the last accepted step (for finished beams: the text)
-
-
-@dataclass
-class Candidate:
-    beam: int
-    step: Sample
-    kept: bool = True
-    topped_up: bool = False
-    foresight_text: str = ""
-    value: float = 0.0  # F
-    advantage: float = 0.0  # A
-    cluster: int = -1
-    alignment: float = 0.0  # C
-    weight: float = 0.0
-    selected: bool = False
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def terminal(self) -> bool:
-        return self.step.ended_sequence
-
-    def trace(self) -> dict[str, Any]:
-        return {
-            "beam": self.beam, "text": self.step.text, "score": self.step.mean_logprob, "terminal": self.terminal,
-            "kept": self.kept, "topped_up": self.topped_up, "foresight": self.foresight_text, "F": self.value,
-            "A": self.advantage, "cluster": self.cluster, "C": self.alignment, "weight": self.weight,
-            "selected": self.selected,
-        }
-
-
 def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator) -> Program:
     root = prompt + config.step_prefix
     beams = [Beam() for _ in range(config.beams)]
     steps_trace: list[dict[str, Any]] = []
     stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):
-        active = [i for i, beam in enumerate(beams) if not beam.finished]
-        candidates = yield from _roll_out_steps(config, root, beams, active, rng)
+        candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
+                                               config.max_step_tokens, rng)
         kept = _prune_in_width(config, candidates, rng)
-        yield from _look_ahead(config, root, beams, kept, rng)
+        if config.foresight:
+            yield from look_ahead(root, beams, kept, config.foresight_temperature, config.max_tokens, rng)
+        _value(config, beams, kept)
         labels = _align(config, kept, rng)
         slots = config.beams - sum(beam.finished for beam in beams)
         chosen = _select(config, kept, slots, rng)
-        beams = [beam for beam in beams if beam.finished] + [_accept(beams[c.beam], c) for c in chosen]
+        beams = [beam for beam in beams if beam.finished] + [accept(beams[c.beam], c) for c in chosen]
         record = {"step": step, "candidates": [c.trace() for c in candidates], "stop": None}
         steps_trace.append(record)
         reason = _should_stop(config, step, kept, labels, beams)
         if reason is not None:
             stop_reason = record["stop"] = reason
             break
-    final = yield from _finish(config, root, beams, rng)
-    response = final["response"]
+    solutions = yield from complete_beams(root, beams, config.foresight_temperature, config.max_tokens, rng)
+    chosen, final_trace = _choose_final(config, beams, solutions, rng)
+    response = solutions[chosen][0]
     return StrategyResult(
         response=response,
         answer=extract(response),
-        trace={"steps": steps_trace, "stop_reason": stop_reason, "final": final["trace"]},
+        trace={"steps": steps_trace, "stop_reason": stop_reason, "final": final_trace},
     )
-
-
-def _roll_out_steps(config: PhiConfig, root: str, beams: list[Beam], active: list[int], rng: np.random.Generator):
-    """N one-line candidates per active beam; beams with identical text share one request."""
-    groups: dict[str, list[int]] = {}
-    for index in active:
-        groups.setdefault(beams[index].text, []).append(index)
-    requests = [
-        GenerationRequest(root + text, n=config.rollouts * len(members), temperature=config.step_temperature,
-                          max_tokens=config.max_step_tokens, stop=("\n",), seed=request_seed(rng))
-        for text, members in groups.items()
-    ]
-    completions: list[Completion] = yield requests
-    candidates: list[Candidate] = []
-    for members, completion in zip(groups.values(), completions):
-        for offset, sample in enumerate(completion.samples):
-            candidates.append(Candidate(beam=members[offset // config.rollouts], step=sample))
-    return candidates
 
 
 def _prune_in_width(config: PhiConfig, candidates: list[Candidate], rng: np.random.Generator) -> list[Candidate]:
@@ -178,42 +125,20 @@ def _prune_in_width(config: PhiConfig, candidates: list[Candidate], rng: np.rand
     return [candidates[i] for i in kept]
 
 
-def _look_ahead(config: PhiConfig, root: str, beams: list[Beam], kept: list[Candidate], rng: np.random.Generator):
-    """Foresight: complete each kept candidate's solution; F, A from the rollout's mean log-prob.
-
-    A candidate that already ended the solution needs no rollout: its own step is its path and
-    its value. Without foresight (ablation) a step is valued by its own score.
-    """
-    rolling = [c for c in kept if config.foresight and not c.terminal]
-    completions: list[Completion] = (
-        (yield [
-            GenerationRequest(root + beams[c.beam].text + c.step.text + "\n", n=1,
-                              temperature=config.foresight_temperature, max_tokens=config.max_tokens,
-                              seed=request_seed(rng))
-            for c in rolling
-        ])
-        if rolling else []
-    )
-    rollout_of = {id(c): completion.samples[0] for c, completion in zip(rolling, completions)}
+def _value(config: PhiConfig, beams: list[Beam], kept: list[Candidate]) -> None:
+    """F = mean log-prob of the foresight; a terminal step (or, without foresight, any step) is
+    valued by its own mean log-prob. A = F - F_prev of the parent beam."""
     for candidate in kept:
-        rollout = rollout_of.get(id(candidate))
-        if rollout is not None:
-            candidate.foresight_text = rollout.text
-            candidate.value = rollout.mean_logprob
-        else:
-            candidate.value = candidate.step.mean_logprob
+        valued = candidate.foresight if candidate.foresight is not None else candidate.step
+        candidate.value = valued.mean_logprob
         candidate.advantage = candidate.value - beams[candidate.beam].f_prev
-
-
-def _path_text(candidate: Candidate) -> str:
-    return candidate.step.text + ("\n" + candidate.foresight_text if candidate.foresight_text else "")
 
 
 def _align(config: PhiConfig, kept: list[Candidate], rng: np.random.Generator) -> list[int] | None:
     """Cluster the foresight paths; sets each candidate's cluster and alignment C."""
     if not config.foresight or not (config.cluster or config.depth_pruning):
         return None
-    labels = cluster_texts([_path_text(c) for c in kept], config.clusters, config.clustering,
+    labels = cluster_texts([c.path_text for c in kept], config.clusters, config.clustering,
                            seed=int(rng.integers(0, 2**31)))
     for candidate, label, alignment in zip(kept, labels, alignment_scores(labels)):
         candidate.cluster, candidate.alignment = label, alignment
@@ -237,50 +162,26 @@ def _select(config: PhiConfig, kept: list[Candidate], slots: int, rng: np.random
     return chosen
 
 
-def _accept(parent: Beam, candidate: Candidate) -> Beam:
-    return Beam(
-        text=parent.text + candidate.step.text + ("" if candidate.terminal else "\n"),
-        f_prev=candidate.value,
-        advantage=candidate.advantage,
-        finished=candidate.terminal,
-        path=_path_text(candidate),
-    )
-
-
 def _should_stop(config: PhiConfig, step: int, kept: list[Candidate], labels: list[int] | None,
                  beams: list[Beam]) -> str | None:
     """Why stepping ends after this step (the step itself is kept), or None to go on."""
     if all(beam.finished for beam in beams):
         return "all_beams_finished"
     if config.depth_pruning and config.foresight and step >= config.min_steps:
-        if len({_path_text(c) for c in kept}) == 1:
+        if len({c.path_text for c in kept}) == 1:
             return "identical_foresight"
         if labels is not None and largest_cluster_share(labels) >= config.depth_threshold:
             return "depth_threshold"
     return None
 
 
-def _finish(config: PhiConfig, root: str, beams: list[Beam], rng: np.random.Generator):
-    """Complete unfinished beams, then choose one completion (SPEC §1 step 7)."""
-    open_beams = [b for b in beams if not b.finished]
-    completions: list[Completion] = (
-        (yield [
-            GenerationRequest(root + b.text, n=1, temperature=config.foresight_temperature,
-                              max_tokens=config.max_tokens, seed=request_seed(rng))
-            for b in open_beams
-        ])
-        if open_beams else []
-    )
-    done = {id(b): c.samples[0] for b, c in zip(open_beams, completions)}
-    texts, advantages = [], []
-    for beam in beams:
-        sample = done.get(id(beam))
-        if sample is None:
-            texts.append(beam.text)
-            advantages.append(beam.advantage)
-        else:
-            texts.append(beam.text + sample.text)
-            advantages.append(sample.mean_logprob - beam.f_prev)
+def _choose_final(config: PhiConfig, beams: list[Beam], solutions: list[tuple[str, Sample | None]],
+                  rng: np.random.Generator) -> tuple[int, dict[str, Any]]:
+    """SPEC §1 step 7: value each beam's completion (advantage vs the beam's F_prev, cluster
+    alignment) and draw one by the joint rule; a finished beam keeps its last advantage."""
+    texts = [text for text, _ in solutions]
+    advantages = [beam.advantage if sample is None else sample.mean_logprob - beam.f_prev
+                  for beam, (_, sample) in zip(beams, solutions)]
     labels = cluster_texts(texts, config.clusters, config.clustering, seed=int(rng.integers(0, 2**31)))
     alignments = alignment_scores(labels)
     if config.final_choice == "largest_of_2_clusters":
@@ -296,7 +197,7 @@ def _finish(config: PhiConfig, root: str, beams: list[Beam], rng: np.random.Gene
         ],
         "chosen": chosen,
     }
-    return {"response": texts[chosen], "trace": trace}
+    return chosen, trace
 
 
 def _largest_of_two_clusters(texts: list[str], advantages: list[float], config: PhiConfig,

@@ -1,0 +1,81 @@
+"""Predictive decoding (Ma et al. 2024), the look-ahead baseline of the φ paper (SPEC §2).
+
+Each step, N candidate steps are each rolled out to the end of the solution; a candidate's score
+is the mean log-prob over its step and foresight tokens together; the next beam is drawn from
+softmax(score / τ). No pruning, no clustering: the contrast with φ-Decoding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from foresight.driver import Program
+from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.phi import STEP_PREFIX
+from foresight.strategies.selection import sample_without_replacement, softmax
+from foresight.strategies.stepwise import Beam, Candidate, accept, complete_beams, look_ahead, roll_out_steps
+
+
+@dataclass(frozen=True)
+class PredictiveConfig:
+    """Predictive decoding settings; defaults as the φ paper ran the baseline."""
+
+    name: str = "predictive"
+    beams: int = 1  # M: beams kept per step
+    rollouts: int = 8  # N: candidate steps per beam, each with a foresight rollout
+    max_steps: int = 8  # T: steps before the final completion
+    selection_temperature: float = 0.1  # τ in softmax(score / τ)
+    step_temperature: float = 0.6  # sampling temperature of candidate steps
+    foresight_temperature: float = 1.0  # temperature of rollouts and the final completion
+    step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
+    max_step_tokens: int = 128  # cap on one step's tokens
+    max_tokens: int = 512  # cap on a rollout or the final completion
+
+    def __post_init__(self) -> None:
+        for name in ("beams", "rollouts", "max_steps", "max_step_tokens", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if min(self.selection_temperature, self.step_temperature) <= 0:
+            raise ValueError("temperatures must be > 0")
+
+    @property
+    def label(self) -> str:
+        return "predictive"
+
+
+def look_ahead_score(candidate: Candidate) -> float:
+    """Mean log-prob over the step's and its foresight's tokens together."""
+    samples = [candidate.step] + ([candidate.foresight] if candidate.foresight is not None else [])
+    return sum(s.logprob for s in samples) / max(1, sum(s.num_tokens for s in samples))
+
+
+def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExtractor,
+                       rng: np.random.Generator) -> Program:
+    root = prompt + config.step_prefix
+    beams = [Beam() for _ in range(config.beams)]
+    steps_trace: list[dict[str, Any]] = []
+    for step in range(1, config.max_steps + 1):
+        candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
+                                               config.max_step_tokens, rng)
+        yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
+        for candidate in candidates:
+            candidate.value = look_ahead_score(candidate)
+        weights = softmax([c.value for c in candidates], config.selection_temperature)
+        slots = config.beams - sum(beam.finished for beam in beams)
+        for candidate, weight in zip(candidates, weights):
+            candidate.weight = float(weight)
+        chosen = [candidates[i] for i in sample_without_replacement(weights, slots, rng)]
+        for candidate in chosen:
+            candidate.selected = True
+        beams = [beam for beam in beams if beam.finished] + [accept(beams[c.beam], c) for c in chosen]
+        steps_trace.append({"step": step, "candidates": [c.trace() for c in candidates]})
+        if all(beam.finished for beam in beams):
+            break
+    solutions = yield from complete_beams(root, beams, config.foresight_temperature, config.max_tokens, rng)
+    best = int(np.argmax([beam.f_prev for beam in beams]))
+    response = solutions[best][0]
+    return StrategyResult(response=response, answer=extract(response),
+                          trace={"steps": steps_trace, "final": {"completions": [t for t, _ in solutions], "chosen": best}})

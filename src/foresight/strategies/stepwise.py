@@ -1,0 +1,123 @@
+"""Building blocks of step-level search: beams, candidate steps, foresight rollouts.
+
+A beam is an accepted partial solution, one step per line, continued after
+`root` = the rendered prompt + the step prefix. Shared by φ-Decoding and predictive decoding
+(and, later, Genius's foresight re-sampling), so each of those files holds only its own rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Generator
+
+import numpy as np
+
+from foresight.engine.types import Completion, GenerationRequest, Sample
+from foresight.strategies.base import request_seed
+
+Requests = Generator[list[GenerationRequest], list[Completion], Any]
+
+
+@dataclass
+class Beam:
+    """An accepted partial solution and the value bookkeeping of its last step."""
+
+    text: str = ""
+    f_prev: float = 0.0  # foresight value of the last accepted step (0 at the start)
+    advantage: float = 0.0  # advantage of the last accepted step
+    finished: bool = False  # the model ended the solution inside this beam
+
+
+@dataclass
+class Candidate:
+    """One proposed next step of a beam, with everything the selection rules compute for it."""
+
+    beam: int
+    step: Sample
+    foresight: Sample | None = None  # rollout from after this step to the end of the solution
+    kept: bool = True
+    topped_up: bool = False
+    value: float = 0.0  # F: the value the strategy assigns (phi: foresight mean log-prob)
+    advantage: float = 0.0  # A = F - F_prev of the parent beam
+    cluster: int = -1
+    alignment: float = 0.0  # C: share of foresight paths in this candidate's cluster
+    weight: float = 0.0  # selection probability
+    selected: bool = False
+
+    @property
+    def terminal(self) -> bool:
+        """The step ended the whole solution (end-of-sequence), so it needs no rollout."""
+        return self.step.ended_sequence
+
+    @property
+    def path_text(self) -> str:
+        """The candidate's full path from its beam on: the step, then its foresight."""
+        foresight = self.foresight.text if self.foresight is not None else ""
+        return self.step.text + ("\n" + foresight if foresight else "")
+
+    def trace(self) -> dict[str, Any]:
+        return {
+            "beam": self.beam, "text": self.step.text, "score": self.step.mean_logprob, "terminal": self.terminal,
+            "kept": self.kept, "topped_up": self.topped_up,
+            "foresight": self.foresight.text if self.foresight is not None else "",
+            "F": self.value, "A": self.advantage, "cluster": self.cluster, "C": self.alignment,
+            "weight": self.weight, "selected": self.selected,
+        }
+
+
+def roll_out_steps(root: str, beams: list[Beam], rollouts: int, temperature: float, max_step_tokens: int,
+                   rng: np.random.Generator) -> Requests:
+    """`rollouts` one-line candidates per unfinished beam; beams with identical text share a request."""
+    groups: dict[str, list[int]] = {}
+    for index, beam in enumerate(beams):
+        if not beam.finished:
+            groups.setdefault(beam.text, []).append(index)
+    completions: list[Completion] = yield [
+        GenerationRequest(root + text, n=rollouts * len(members), temperature=temperature,
+                          max_tokens=max_step_tokens, stop=("\n",), seed=request_seed(rng))
+        for text, members in groups.items()
+    ]
+    return [
+        Candidate(beam=members[offset // rollouts], step=sample)
+        for members, completion in zip(groups.values(), completions)
+        for offset, sample in enumerate(completion.samples)
+    ]
+
+
+def look_ahead(root: str, beams: list[Beam], candidates: list[Candidate], temperature: float, max_tokens: int,
+               rng: np.random.Generator) -> Requests:
+    """Foresight: roll every non-terminal candidate out to the end of the solution (one sample each)."""
+    rolling = [c for c in candidates if not c.terminal]
+    if not rolling:
+        return
+    completions: list[Completion] = yield [
+        GenerationRequest(root + beams[c.beam].text + c.step.text + "\n", n=1, temperature=temperature,
+                          max_tokens=max_tokens, seed=request_seed(rng))
+        for c in rolling
+    ]
+    for candidate, completion in zip(rolling, completions):
+        candidate.foresight = completion.samples[0]
+
+
+def accept(parent: Beam, candidate: Candidate) -> Beam:
+    """The beam that continues `parent` with `candidate`'s step."""
+    return Beam(
+        text=parent.text + candidate.step.text + ("" if candidate.terminal else "\n"),
+        f_prev=candidate.value,
+        advantage=candidate.advantage,
+        finished=candidate.terminal,
+    )
+
+
+def complete_beams(root: str, beams: list[Beam], temperature: float, max_tokens: int,
+                   rng: np.random.Generator) -> Requests:
+    """Finish every beam: unfinished ones get one completion. Returns, per beam, its full
+    solution text and the completion sample (None for a beam that had already finished)."""
+    open_beams = [b for b in beams if not b.finished]
+    completions: list[Completion] = (
+        (yield [GenerationRequest(root + b.text, n=1, temperature=temperature, max_tokens=max_tokens,
+                                  seed=request_seed(rng)) for b in open_beams])
+        if open_beams else []
+    )
+    done = {id(b): c.samples[0] for b, c in zip(open_beams, completions)}
+    return [(b.text + done[id(b)].text, done[id(b)]) if id(b) in done else (b.text, None) for b in beams]
