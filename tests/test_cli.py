@@ -132,3 +132,19 @@ def test_user_jsonl_questions_run(tmp_path):
     assert result.returncode == 0, result.stderr
     (record,) = read_records(tmp_path / "o" / "cot" / "records.jsonl")
     assert record["id"] == "q1" and record["gold"] == "42" and record["task"] == "jsonl"
+
+
+def test_phi_run_then_show_prints_the_search_tree(tmp_path):
+    out = tmp_path / "o"
+    result = foresight("run", "--strategy", "phi", "--max-steps", "4", "--limit", "2", "--out", str(out), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    (first, _) = read_records(out / "phi" / "records.jsonl")
+    assert first["trace"]["steps"] and first["trace"]["stop_reason"] in {"depth_threshold", "identical_foresight", "max_steps", "all_beams_finished"}
+    summary = json.loads((out / "phi" / "summary.json").read_text())
+    assert "step_value_accuracy" in summary and summary["discriminative_steps"] >= 0
+    shown = foresight("show", str(out / "phi"), "--id", first["id"])
+    assert shown.returncode == 0, shown.stderr
+    assert "step 1" in shown.stdout and "selected" in shown.stdout and "foresight:" in shown.stdout
+    assert "final completions" in shown.stdout and "chosen" in shown.stdout
+    missing = foresight("show", str(out / "phi"), "--id", "nope")
+    assert missing.returncode == 2 and "no question 'nope' among 2 records" in missing.stderr

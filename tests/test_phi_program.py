@@ -105,3 +105,22 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
     assert first["usage"].generated_tokens > 0
     steps = first["result"].trace["steps"]
     assert 1 <= len(steps) <= 5 and all(len(s["candidates"]) <= config.beams * config.rollouts for s in steps)
+
+
+def test_step_value_accuracy_counts_only_discriminative_steps():
+    from foresight.step_values import step_value_counts
+    from foresight.tasks.answers import extract_numeric_answer, numbers_equal
+
+    def candidate(text, foresight, weight, kept=True):
+        return {"text": text, "foresight": foresight, "weight": weight, "kept": kept, "terminal": False}
+
+    trace = {"steps": [
+        {"candidates": [candidate("1 + 1 = 2", "The answer is 5.", 0.7), candidate("1 + 2 = 3", "The answer is 6.", 0.3)]},
+        {"candidates": [candidate("a", "The answer is 5.", 0.2), candidate("b", "The answer is 6.", 0.8)]},
+        {"candidates": [candidate("c", "The answer is 5.", 0.5), candidate("d", "The answer is 5.", 0.5)]},
+        {"candidates": [candidate("e", "The answer is 6.", 0.9, kept=False), candidate("f", "The answer is 5.", 0.1)]},
+    ]}
+    counts = step_value_counts(trace, extract_numeric_answer, numbers_equal, "5")
+    assert counts == {"discriminative_steps": 2, "accurate_steps": 1}
+    assert step_value_counts(trace, extract_numeric_answer, numbers_equal, None) is None
+    assert step_value_counts({"samples": []}, extract_numeric_answer, numbers_equal, "5") is None

@@ -1,6 +1,7 @@
 """The `foresight` command line.
 
-    foresight run --task arith --strategy cot,sc --limit 100
+    foresight run --task arith --strategy cot,sc,phi --limit 100
+    foresight show runs/arith-arith/phi --id arith-1-0
     foresight build-arith-model --out DIR
 
 Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
@@ -75,6 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+    show = commands.add_parser("show", help="print one question's search from a run directory as a tree")
+    show.add_argument("run_dir", help="a strategy's run directory, e.g. runs/arith-arith/phi")
+    show.add_argument("--id", required=True, help="question id, e.g. arith-1-0")
+
     build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
     build.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -86,6 +91,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "show":
+            from foresight.show import show
+
+            show(Path(args.run_dir), args.id)
+            return 0
         if args.command == "build-arith-model":
             from foresight.models.train_arith import main as train_main
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from foresight.driver import Driver, Job, Usage
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.runs import RunDir, summarize
+from foresight.step_values import step_value_counts
 from foresight.strategies import STRATEGIES
 from foresight.strategies.base import StrategyResult, config_dict
 from foresight.tasks.base import Question, Task
@@ -97,6 +98,7 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
         "paper_flops": usage.paper_flops(engine.num_parameters),
         "inference_flops": usage.inference_flops(engine.num_parameters),
         "meta": question.meta,
+        "step_values": step_value_counts(result.trace, task.extract_answer, task.is_correct, question.gold),
         "trace": result.trace,
     }
 

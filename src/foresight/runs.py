@@ -123,6 +123,8 @@ def summarize(records: list[dict[str, Any]], wall_time_s: float) -> dict[str, An
     count = len(records)
     correct = sum(1 for r in records if r["correct"])
     total = {key: sum(r[key] for r in records) for key in ("generated_tokens", "prompt_tokens", "prefill_tokens", "paper_flops", "inference_flops")}
+    step_values = [r["step_values"] for r in records if r.get("step_values")]
+    discriminative = sum(v["discriminative_steps"] for v in step_values)
     return {
         "questions": count,
         "correct": correct,
@@ -131,4 +133,7 @@ def summarize(records: list[dict[str, Any]], wall_time_s: float) -> dict[str, An
         **{f"total_{k}": v for k, v in total.items()},
         "mean_generated_tokens": total["generated_tokens"] / count if count else 0.0,
         "wall_time_s": wall_time_s,
+        # See foresight.step_values: None for strategies that estimate no step values.
+        "step_value_accuracy": sum(v["accurate_steps"] for v in step_values) / discriminative if discriminative else None,
+        "discriminative_steps": discriminative,
     }

@@ -1,0 +1,87 @@
+"""`foresight show`: one question's search, as a readable tree.
+
+Step searches (phi, predictive) show each step's candidates with their score, foresight, F, A,
+cluster, C and weight, which were pruned and which selected, and why stepping stopped; sampling
+strategies show their samples with answers and mean log-probs.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.tree import Tree
+
+from foresight.errors import DataError
+
+
+def load_record(run_dir: Path, question_id: str) -> dict[str, Any]:
+    """The record of `question_id` in `run_dir/records.jsonl`, or a DataError saying what exists."""
+    path = run_dir / "records.jsonl"
+    if not path.is_file():
+        raise DataError(f"{run_dir}: no records.jsonl here; give a run directory such as runs/arith-arith/phi")
+    ids = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            raise DataError(f"{path}:{number}: not valid JSON") from None
+        if record.get("id") == question_id:
+            return record
+        ids.append(record.get("id"))
+    preview = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
+    raise DataError(f"{path}: no question '{question_id}' among {len(ids)} records ({preview})")
+
+
+def _short(text: str, width: int = 90) -> str:
+    flat = text.replace("\n", " | ")
+    return flat if len(flat) <= width else flat[: width - 3] + "..."
+
+
+def render_record(record: dict[str, Any]) -> Tree:
+    mark = "[green]correct[/]" if record["correct"] else "[red]wrong[/]"
+    tree = Tree(f"[bold]{record['id']}[/] ({record['strategy']}): {_short(record['question'], 120)}")
+    tree.add(f"gold {record['gold']}  prediction {record['prediction']}  {mark}  "
+             f"{record['generated_tokens']} generated tokens")
+    trace = record["trace"]
+    if "steps" in trace:
+        _add_steps(tree, trace)
+    elif "samples" in trace:
+        samples = tree.add("samples")
+        for i, sample in enumerate(trace["samples"]):
+            chosen = " [bold]chosen[/]" if trace.get("chosen") == i else ""
+            samples.add(f"answer {sample['answer']}  mean log-prob {sample['mean_logprob']:.3f}{chosen}: {_short(sample['text'])}")
+    tree.add(f"response: {_short(record['response'], 160)}")
+    return tree
+
+
+def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
+    for step in trace["steps"]:
+        branch = tree.add(f"step {step['step']}" + (f"  [yellow]stop: {step['stop']}[/]" if step.get("stop") else ""))
+        for c in step["candidates"]:
+            status = "[bold green]selected[/]" if c["selected"] else ("kept" if c["kept"] else "[dim]pruned[/]")
+            if c.get("topped_up"):
+                status += " (topped up)"
+            values = f"s={c['score']:.3f}"
+            if c["kept"]:
+                values += f" F={c['F']:.3f} A={c['A']:+.3f} cluster={c['cluster']} C={c['C']:.2f} w={c['weight']:.3f}"
+            node = branch.add(f"beam {c['beam']} {status} {_short(c['text'], 40)!r}  {values}")
+            if c["foresight"]:
+                node.add(f"[dim]foresight: {_short(c['foresight'])}[/]")
+    if "stop_reason" in trace:
+        tree.add(f"stepping stopped: {trace['stop_reason']}")
+    final = trace.get("final", {})
+    if final:
+        node = tree.add("final completions")
+        for i, completion in enumerate(final["completions"]):
+            text = completion["text"] if isinstance(completion, dict) else completion
+            details = (f"A={completion['A']:+.3f} C={completion['C']:.2f} w={completion['weight']:.3f} "
+                       if isinstance(completion, dict) else "")
+            chosen = "[bold green]chosen[/] " if final.get("chosen") == i else ""
+            node.add(f"{chosen}{details}{_short(text)}")
+
+
+def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:
+    (console or Console()).print(render_record(load_record(run_dir, question_id)))

@@ -1,0 +1,33 @@
+"""Step-value accuracy: how often a step search's value estimate points at a step that leads to
+the gold answer (the φ paper's appendix D analysis, as we define it precisely here).
+
+A step is *discriminative* when, among its kept candidates with a foresight path, at least one
+path reaches the gold answer and at least one does not. The step's value estimate is accurate
+when the candidate with the highest selection weight is one whose path reaches the gold answer.
+Step-value accuracy = accurate discriminative steps / discriminative steps. Steps where every
+path agrees on correctness say nothing about the estimate and are left out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+def step_value_counts(trace: dict[str, Any], extract: Callable[[str], str | None],
+                      is_correct: Callable[[str | None, str | None], bool], gold: str | None) -> dict[str, int] | None:
+    """(discriminative steps, accurate ones) of one question's trace; None when the strategy
+    estimates no step values or the question has no gold answer."""
+    if gold is None or "steps" not in trace:
+        return None
+    discriminative = accurate = 0
+    for step in trace["steps"]:
+        valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
+        if not valued:
+            continue
+        reaches = [is_correct(extract(c["text"] + "\n" + c["foresight"]), gold) for c in valued]
+        if all(reaches) or not any(reaches):
+            continue
+        discriminative += 1
+        best = max(range(len(valued)), key=lambda i: valued[i]["weight"])
+        accurate += reaches[best]
+    return {"discriminative_steps": discriminative, "accurate_steps": accurate}
