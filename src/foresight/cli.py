@@ -130,7 +130,7 @@ def _run(args: argparse.Namespace) -> int:
     summaries = []
     for strategy in strategies:
         summaries.append(
-            evaluate(task, strategy, engine, out / strategy.label, data=args.data, seed=args.seed,
+            evaluate(task, strategy, engine, out / strategy.label, seed=args.seed,
                      limit=args.limit, batch_size=args.batch_size, progress=not args.no_progress)
         )
     from foresight.report import print_summary_table

@@ -26,11 +26,11 @@ def question_rng(seed: int, question_id: str) -> np.random.Generator:
     return np.random.default_rng([seed, digest])
 
 
-def run_identity(task: Task, data: str | None, strategy, engine: Engine, seed: int) -> dict[str, Any]:
+def run_identity(task: Task, strategy, engine: Engine, seed: int) -> dict[str, Any]:
     """Everything that decides a run's results (batch size and limit do not)."""
     return {
         "task": task.name,
-        "data": str(Path(data).resolve()) if data else None,
+        "source": task.source,
         "strategy": config_dict(strategy),
         "model": engine.model_id,
         "seed": seed,
@@ -43,14 +43,13 @@ def evaluate(
     engine: Engine,
     out_dir: Path,
     *,
-    data: str | None = None,
     seed: int = 0,
     limit: int | None = None,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Run `strategy` on the first `limit` questions of `task`; returns the run's summary."""
-    run = RunDir(out_dir, run_identity(task, data, strategy, engine, seed))
+    run = RunDir(out_dir, run_identity(task, strategy, engine, seed))
     questions = task.questions()[:limit] if limit is not None else task.questions()
     pending = [q for q in questions if not run.is_done(q.id)]
     program_of = STRATEGIES[strategy.name].program

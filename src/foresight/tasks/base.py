@@ -25,6 +25,8 @@ class Task(Protocol):
     """A benchmark or data set, with its prompting and scoring rules."""
 
     name: str
+    #: Where the questions come from (a file path, a generator seed), part of a run's identity.
+    source: str
 
     def questions(self) -> list[Question]:
         """All questions, in a fixed order."""

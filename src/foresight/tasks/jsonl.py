@@ -60,6 +60,7 @@ class JsonlTask:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.source = str(path.resolve())
         self._questions = read_jsonl_questions(path)
 
     def questions(self) -> list[Question]:
