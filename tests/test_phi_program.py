@@ -124,3 +124,15 @@ def test_step_value_accuracy_counts_only_discriminative_steps():
     assert counts == {"discriminative_steps": 2, "accurate_steps": 1}
     assert step_value_counts(trace, extract_numeric_answer, numbers_equal, None) is None
     assert step_value_counts({"samples": []}, extract_numeric_answer, numbers_equal, "5") is None
+
+
+def test_the_embedded_model_is_trained_on_phi_step_format(arith_engine):
+    """Step search starts in-distribution: the arith model's answers open with phi's step prefix."""
+    from foresight.engine.types import GenerationRequest
+    from foresight.models.train_arith import ANSWER_PREFIX
+    from foresight.strategies.phi import STEP_PREFIX
+
+    assert ANSWER_PREFIX == STEP_PREFIX
+    prompt = arith_engine.render_chat([{"role": "user", "content": "Mia has 12 pens. Mia finds 30 pens. How many pens does Mia have now?"}])
+    (completion,) = arith_engine.generate([GenerationRequest(prompt, temperature=0.0, max_tokens=60)])
+    assert completion.samples[0].text.startswith(STEP_PREFIX)

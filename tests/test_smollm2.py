@@ -44,3 +44,22 @@ def test_cot_through_the_cli(tmp_path):
     assert result.returncode == 0, result.stderr
     (record,) = [json.loads(line) for line in (tmp_path / "o" / "cot" / "records.jsonl").read_text().splitlines()]
     assert record["model"] == "smollm2" and record["generated_tokens"] > 0 and record["response"]
+
+
+def test_phi_through_the_cli(tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    data = tmp_path / "q.jsonl"
+    data.write_text('{"question": "Tom has 3 apples and buys 4 more. How many apples does he have now?", "answer": 7}\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "foresight.cli", "run", "--model", "smollm2", "--data", str(data), "--strategy", "phi",
+         "--beams", "2", "--rollouts", "2", "--max-steps", "2", "--max-tokens", "48", "--out", str(tmp_path / "o"),
+         "--no-progress"],
+        capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    (record,) = [json.loads(line) for line in (tmp_path / "o" / "phi" / "records.jsonl").read_text().splitlines()]
+    assert record["model"] == "smollm2" and 1 <= len(record["trace"]["steps"]) <= 2
+    assert all(len(step["candidates"]) <= 4 for step in record["trace"]["steps"])

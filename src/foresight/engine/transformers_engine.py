@@ -31,14 +31,6 @@ class _Unit:
     count: int
 
 
-@dataclass
-class _RowResult:
-    tokens: list[int]
-    text: str
-    finish_reason: str
-    stop_string: str | None = None
-
-
 class TransformersEngine:
     """Batched sampling with exact log-probs from a local checkpoint or GGUF file."""
 
@@ -84,34 +76,14 @@ class TransformersEngine:
 
     def generate(self, requests: Sequence[GenerationRequest]) -> list[Completion]:
         prompt_ids = [self.encode_prompt(request.prompt) for request in requests]
-        rows: list[list[_RowResult | None]] = [[None] * r.n for r in requests]
-        logprobs: list[list[list[float] | None]] = [[None] * r.n for r in requests]
+        samples: list[list[Sample | None]] = [[None] * r.n for r in requests]
         prefill_tokens = [0] * len(requests)
         for chunk in self._chunks(requests, prompt_ids):
-            for unit, results, unit_logprobs in zip(
-                chunk, *self._generate_chunk(requests, prompt_ids, chunk)
-            ):
+            for unit, unit_samples in zip(chunk, self._generate_chunk(requests, prompt_ids, chunk)):
                 prefill_tokens[unit.request_index] += len(prompt_ids[unit.request_index])
-                for offset, (result, lps) in enumerate(zip(results, unit_logprobs)):
-                    rows[unit.request_index][unit.start + offset] = result
-                    logprobs[unit.request_index][unit.start + offset] = lps
+                samples[unit.request_index][unit.start : unit.start + unit.count] = unit_samples
         return [
-            Completion(
-                samples=tuple(
-                    Sample(
-                        text=result.text,
-                        num_tokens=len(result.tokens),
-                        logprob=float(sum(lps)),
-                        finish_reason=result.finish_reason,
-                        stop_string=result.stop_string,
-                        token_ids=tuple(result.tokens),
-                        token_logprobs=tuple(lps),
-                    )
-                    for result, lps in zip(rows[i], logprobs[i])
-                ),
-                prompt_tokens=len(prompt_ids[i]),
-                prefill_tokens=prefill_tokens[i],
-            )
+            Completion(tuple(samples[i]), prompt_tokens=len(prompt_ids[i]), prefill_tokens=prefill_tokens[i])
             for i in range(len(requests))
         ]
 
@@ -140,7 +112,7 @@ class TransformersEngine:
         requests: Sequence[GenerationRequest],
         prompt_ids: list[list[int]],
         units: list[_Unit],
-    ) -> tuple[list[list[_RowResult]], list[list[list[float]]]]:
+    ) -> list[list[Sample]]:
         """Prefill each unit's prompt once, fan the cache out to its samples, decode together."""
         logits, cache, attention, positions = self._prefill([prompt_ids[u.request_index] for u in units])
 
@@ -161,7 +133,7 @@ class TransformersEngine:
         screens = [self._screen(r.stop) for r in row_requests]
         may_stop = self._candidate_table(screens)
         contexts = [prompt_ids[units[i].request_index][-1:] for i in unit_of_row.tolist()]
-        results: list[_RowResult | None] = [None] * num_rows
+        finished: list[Sample | None] = [None] * num_rows
         done = torch.zeros(num_rows, dtype=torch.bool)
 
         live = torch.arange(num_rows)  # global row index of each row present in the batch
@@ -177,16 +149,11 @@ class TransformersEngine:
             at_length = max_tokens[live] <= step + 1
             for local in (ended | stop_candidate | at_length).nonzero(as_tuple=True)[0].tolist():
                 row = int(live[local])
-                generated = tokens[row, : step + 1].tolist()
-                if bool(ended[local]):
-                    results[row] = self._finish(generated, contexts[row], "stop", eos=True)
-                    done[row] = True
-                    continue
-                if bool(stop_candidate[local]):
-                    results[row] = self._stop_if_matched(generated, contexts[row], screens[row])
-                if results[row] is None and bool(at_length[local]):
-                    results[row] = self._finish(generated, contexts[row], "length")
-                done[row] = results[row] is not None
+                finished[row] = self._end_of_row(
+                    tokens[row, : step + 1].tolist(), token_logprobs[row, : step + 1].tolist(), contexts[row],
+                    screens[row], bool(ended[local]), bool(stop_candidate[local]), bool(at_length[local]),
+                )
+                done[row] = finished[row] is not None
 
             keep = ~done[live]
             if not bool(keep.any()):
@@ -208,14 +175,11 @@ class TransformersEngine:
             logits = output.logits[:, -1, :]
             step += 1
 
-        per_unit_results: list[list[_RowResult]] = [[] for _ in units]
-        per_unit_logprobs: list[list[list[float]]] = [[] for _ in units]
-        for row in range(num_rows):
-            result = results[row]
-            assert result is not None
-            per_unit_results[int(unit_of_row[row])].append(result)
-            per_unit_logprobs[int(unit_of_row[row])].append(token_logprobs[row, : len(result.tokens)].tolist())
-        return per_unit_results, per_unit_logprobs
+        per_unit: list[list[Sample]] = [[] for _ in units]
+        for row, sample in enumerate(finished):
+            assert sample is not None
+            per_unit[int(unit_of_row[row])].append(sample)
+        return per_unit
 
     def _prefill(self, prompts: list[list[int]]):
         """Run left-padded prompts once; return last-position logits, the cache, the attention
@@ -248,17 +212,25 @@ class TransformersEngine:
         full = self.tokenizer.decode(context + tokens)
         return full[len(prefix):] if full.startswith(prefix) else self.tokenizer.decode(tokens)
 
-    def _stop_if_matched(self, tokens: list[int], context: list[int], screen: StopScreen) -> _RowResult | None:
-        text = self._decode_continuation(tokens, context)
-        found = first_stop(text, screen.stops)
-        if found is None:
-            return None
-        cut, stop = found
-        return _RowResult(tokens, text[:cut], "stop", stop)
+    def _end_of_row(self, tokens: list[int], logprobs: list[float], context: list[int], screen: StopScreen | None,
+                    ended: bool, stop_candidate: bool, at_length: bool) -> Sample | None:
+        """The row's sample if its latest token ends it (end-of-sequence, a completed stop string,
+        or max_tokens), else None."""
+        if ended:
+            return self._sample(tokens, logprobs, self._decode_continuation(tokens[:-1], context), "stop")
+        if stop_candidate and screen is not None:
+            text = self._decode_continuation(tokens, context)
+            found = first_stop(text, screen.stops)
+            if found is not None:
+                return self._sample(tokens, logprobs, text[: found[0]], "stop", found[1])
+        if at_length:
+            return self._sample(tokens, logprobs, self._decode_continuation(tokens, context), "length")
+        return None
 
-    def _finish(self, tokens: list[int], context: list[int], reason: str, eos: bool = False) -> _RowResult:
-        text = self._decode_continuation(tokens[:-1] if eos else tokens, context)
-        return _RowResult(tokens, text, reason)
+    @staticmethod
+    def _sample(tokens: list[int], logprobs: list[float], text: str, reason: str, stop: str | None = None) -> Sample:
+        return Sample(text=text, num_tokens=len(tokens), logprob=float(sum(logprobs)), finish_reason=reason,
+                      stop_string=stop, token_ids=tuple(tokens), token_logprobs=tuple(logprobs))
 
     def _candidate_table(self, screens: list[StopScreen | None]) -> torch.Tensor:
         """[rows, vocab] view: True where that token could complete one of the row's stops."""

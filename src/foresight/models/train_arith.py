@@ -75,6 +75,10 @@ CHAT_TEMPLATE = (
     "{%- endif -%}"
 )
 
+# Every training answer opens with the line φ-Decoding puts before the first step
+# (foresight.strategies.phi.STEP_PREFIX), so that step-level search starts in-distribution.
+ANSWER_PREFIX = "The reasoning steps are:\n\n"
+
 TOKENIZER_CORPUS_PROBLEMS = 4000
 EXCLUDED_SEEDS = (HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED)
 EXCLUDED_PROBLEMS_PER_SEED = 1000
@@ -101,7 +105,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     parser.add_argument("--seed", type=int, default=0, help="seed of the model initialisation")
-    parser.add_argument("--steps", type=int, default=3000, help="optimizer steps")
+    parser.add_argument("--steps", type=int, default=2100, help="optimizer steps")
     parser.add_argument("--batch-size", type=int, default=32, help="problems per step")
     parser.add_argument("--lr", type=float, default=3e-3, help="peak learning rate")
     parser.add_argument("--warmup-steps", type=int, default=200, help="linear warmup steps")
@@ -123,7 +127,7 @@ def tokenizer_corpus() -> list[str]:
     SentencePiece reads one sentence per line, so newlines never enter the vocabulary and
     are encoded with the byte-fallback token ``<0x0A>``, as in LLaMA.
     """
-    lines: list[str] = []
+    lines: list[str] = [ANSWER_PREFIX.strip()]
     for problem in make_problems(TRAIN_SEED, TOKENIZER_CORPUS_PROBLEMS):
         lines.append(f"Question: {problem.question}")
         lines.append("Answer:")
@@ -205,10 +209,10 @@ def training_problems(batch_size: int, excluded: set[str]) -> Iterator[list[Arit
 
 
 def encode_batch(tokenizer: LlamaTokenizer, problems: list[ArithProblem]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids and labels for ``bos + chat(user: question, assistant: solution)``.
+    """Token ids and labels for ``bos + chat(user: question, assistant: ANSWER_PREFIX + solution)``.
 
     Labels are ``-100`` on the prompt (``<s>Question: ...\\nAnswer:\\n``) and on right
-    padding, so the loss covers the solution and its ``</s>`` only.
+    padding, so the loss covers the answer (prefix, solution) and its ``</s>`` only.
     """
     prompts = [
         tokenizer.apply_chat_template([{"role": "user", "content": p.question}], add_generation_prompt=True, tokenize=False)
@@ -216,7 +220,8 @@ def encode_batch(tokenizer: LlamaTokenizer, problems: list[ArithProblem]) -> tup
     ]
     full = [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": p.question}, {"role": "assistant", "content": p.solution}], tokenize=False
+            [{"role": "user", "content": p.question}, {"role": "assistant", "content": ANSWER_PREFIX + p.solution}],
+            tokenize=False,
         )
         for p in problems
     ]
