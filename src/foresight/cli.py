@@ -11,7 +11,6 @@ written stay on disk.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import re
 import sys
@@ -149,16 +148,16 @@ def _strategies(args: argparse.Namespace) -> list:
         raise ConfigError("--strategy needs at least one strategy name")
     flags = {field_name: flag for flag, field_name, _ in STRATEGY_OPTIONS}
     given = {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
-    configs = []
-    for name in names:
-        if name not in STRATEGIES:
-            raise ConfigError(f"unknown strategy '{name}'; choose from: {', '.join(STRATEGIES)}")
-        accepted = {f.name for f in dataclasses.fields(STRATEGIES[name].config_class)}
-        configs.append(make_strategy(name, **{k: v for k, v in given.items() if k in accepted}))
+    unknown = [name for name in names if name not in STRATEGIES]
+    if unknown:
+        raise ConfigError(f"unknown strategy '{unknown[0]}'; choose from: {', '.join(STRATEGIES)}")
     for option in given:
-        if not any(option in {f.name for f in dataclasses.fields(STRATEGIES[n].config_class)} for n in names):
+        if not any(option in STRATEGIES[name].options for name in names):
             raise ConfigError(f"{flags[option]} does not apply to strategy {args.strategy}")
-    return configs
+    return [
+        make_strategy(name, **{k: v for k, v in given.items() if k in STRATEGIES[name].options})
+        for name in names
+    ]
 
 
 def _engine(args: argparse.Namespace):

@@ -25,6 +25,11 @@ class RegisteredStrategy:
     description: str
     build: Callable[..., Any] | None = None  # config factory taking options (default: config_class)
 
+    @property
+    def options(self) -> set[str]:
+        """Names of the settings this strategy's config accepts."""
+        return {f.name for f in dataclasses.fields(self.config_class)}
+
 
 STRATEGIES: dict[str, RegisteredStrategy] = {
     "cot": RegisteredStrategy(CoTConfig, cot_program, "one greedy chain of thought"),
@@ -39,13 +44,12 @@ def make_strategy(name: str, **options: Any):
     """Config of strategy `name` with the given options (None values mean: the default)."""
     if name not in STRATEGIES:
         raise ConfigError(f"unknown strategy '{name}'; choose from: {', '.join(STRATEGIES)}")
-    config_class = STRATEGIES[name].config_class
-    fields = {f.name for f in dataclasses.fields(config_class)}
+    registered = STRATEGIES[name]
     given = {k: v for k, v in options.items() if v is not None}
-    unknown = sorted(set(given) - fields)
+    unknown = sorted(set(given) - registered.options)
     if unknown:
         raise ConfigError(f"strategy '{name}' has no option {', '.join(unknown)}")
-    build = STRATEGIES[name].build or config_class
+    build = registered.build or registered.config_class
     try:
         return build(name=name, **{k: v for k, v in given.items() if k != "name"})
     except ValueError as exc:
