@@ -47,18 +47,18 @@ def plot(summaries: list[dict], path: Path) -> None:
     for family, marker in (("sc", "o"), ("bon", "s")):
         points = sorted((s["total_paper_flops"], 100 * s["accuracy"]) for s in summaries if s["strategy"].startswith(family + "@"))
         axes.plot(*zip(*points), marker=marker, label=family + "@{4,8,16}")
-    for s in summaries:
-        if s["strategy"].startswith(("sc@", "bon@")):
-            continue
+    others = [s for s in summaries if not s["strategy"].startswith(("sc@", "bon@"))]
+    for index, s in enumerate(others):
         axes.scatter(s["total_paper_flops"], 100 * s["accuracy"], marker="*" if s["strategy"] == "phi" else "D", s=90)
         axes.annotate(s["strategy"], (s["total_paper_flops"], 100 * s["accuracy"]), textcoords="offset points",
-                      xytext=(5, 4), fontsize=8)
+                      xytext=(6, 6 - 12 * (index % 3)), fontsize=7)
     axes.set_xscale("log")
+    axes.margins(x=0.25, y=0.08)
     axes.set_xlabel("paper FLOPs (6 x params x generated tokens), total over the problems")
     axes.set_ylabel("accuracy (%)")
     axes.set_title(f"embedded arith model, {summaries[0]['questions']} held-out problems (4-8 steps)")
     axes.grid(alpha=0.3)
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper left")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
 
