@@ -96,10 +96,18 @@ def test_bad_arguments_fail_on_one_line(tmp_path, args, message):
     assert "Traceback" not in result.stderr
 
 
-def test_model_directory_without_config(tmp_path):
+def test_paths_that_are_not_models(tmp_path):
     (tmp_path / "empty").mkdir()
-    result = foresight("run", "--model", str(tmp_path / "empty"), "--out", str(tmp_path / "o"))
-    assert result.returncode == 2 and "has no config.json" in result.stderr
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "config.json").write_text('{"model_type": "llama"}')
+    (tmp_path / "fake.gguf").write_text("not a gguf")
+    (tmp_path / "notes.txt").write_text("x")
+    cases = {"empty": "has no config.json", "broken": "could not be loaded", "fake.gguf": "not a GGUF file",
+             "notes.txt": "a model file must be a .gguf file"}
+    for name, message in cases.items():
+        result = foresight("run", "--model", str(tmp_path / name), "--out", str(tmp_path / "o"), "--limit", "1")
+        assert result.returncode == 2 and message in result.stderr, (name, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
 
 
 def test_bad_jsonl_names_the_line(tmp_path):

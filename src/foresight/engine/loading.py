@@ -72,7 +72,8 @@ def load_model_and_tokenizer(location: ModelLocation, dtype: str = "float32"):
             location.directory, local_files_only=True, dtype=getattr(torch, dtype), **kwargs
         )
     except (OSError, ValueError, KeyError) as exc:
-        raise ModelLoadError(f"model '{location.model_id}': could not be loaded: {exc}") from exc
+        reason = " ".join(str(exc).split())  # transformers' messages span lines; ours is one
+        raise ModelLoadError(f"model '{location.model_id}': could not be loaded: {reason}") from exc
     model.eval()
     if tokenizer.chat_template is None:
         raise ModelLoadError(
