@@ -86,12 +86,7 @@ class Driver:
         self.batch_size = batch_size
         self.max_live = max_live
 
-    def run(
-        self,
-        jobs: Iterable[Job],
-        on_finish: FinishCallback,
-        on_tokens: Callable[[int], None] | None = None,
-    ) -> None:
+    def run(self, jobs: Iterable[Job], on_finish: FinishCallback) -> None:
         """Run every job to completion; `on_finish(key, result, usage)` fires as each ends."""
         waiting: Iterator[Job] = iter(jobs)
         queue: deque[tuple[_Live, int]] = deque()
@@ -106,8 +101,6 @@ class Driver:
                 return
             batch = self._take_batch(queue)
             completions = self.engine.generate([entry.requests[i] for entry, i in batch])
-            if on_tokens is not None:
-                on_tokens(sum(s.num_tokens for c in completions for s in c.samples))
             for (entry, i), completion in zip(batch, completions):
                 entry.answers[i] = completion
                 entry.usage.add(completion)

@@ -7,7 +7,6 @@ Nothing is ever fetched from a hub: loading is forced offline.
 
 from __future__ import annotations
 
-import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,8 +14,6 @@ from pathlib import Path
 from foresight.errors import ModelLoadError
 from foresight.models import arith_model_dir
 from foresight.models.smollm2 import smollm2_gguf_path
-
-log = logging.getLogger(__name__)
 
 EMBEDDED_MODELS = ("arith", "smollm2")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol
+from typing import Any, Callable
 
 import numpy as np
 
@@ -26,17 +26,6 @@ class StrategyResult:
     response: str
     answer: str | None
     trace: dict[str, Any] = field(default_factory=dict)
-
-
-class StrategyConfig(Protocol):
-    """Every strategy config names itself and can be serialised for the run's config.json."""
-
-    name: str
-
-    @property
-    def label(self) -> str:
-        """Short run name including the budget, e.g. `sc@8`."""
-        ...
 
 
 ProgramFunction = Callable[[Any, str, AnswerExtractor, np.random.Generator], Program]
