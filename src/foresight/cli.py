@@ -2,6 +2,8 @@
 
     foresight run --task arith --strategy cot,sc,phi --limit 100
     foresight show runs/arith-arith/phi --id arith-1-0
+    foresight report runs/gsm8k-smollm2 runs/arc-smollm2 --out runs/report
+    foresight sweep --task gsm8k --model smollm2 --strategy phi --beams 1,2 --rollouts 1,2,4 --limit 10
     foresight build-arith-model --out DIR
 
 Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
@@ -53,6 +55,7 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     from foresight.strategies import STRATEGIES
+    from foresight.sweep import int_list
     from foresight.tasks import TASK_NAMES
 
     parser = _Parser(prog="foresight", description=__doc__.split("\n\n")[0])
@@ -61,7 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run strategies over a task and print accuracy and compute")
     run.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
-    run.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer)")
+    run.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer), or a benchmark's file in its format")
+    run.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
     run.add_argument(
         "--strategy", default="cot",
         help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
@@ -75,6 +79,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"most sample rows per engine call (default {DEFAULT_BATCH_SIZE})")
     run.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    sweep = commands.add_parser("sweep", parents=[run], add_help=False, conflict_handler="resolve",
+                                help="run one strategy over a budget grid and plot accuracy against FLOPs")
+    sweep.add_argument("--strategy", default="phi", help="the one strategy to sweep (default phi)")
+    for flag, field_name, text in (("--beams", "beams", "M values"), ("--rollouts", "rollouts", "N values"), ("--n", "n", "n values")):
+        sweep.add_argument(flag, dest=field_name, type=int_list, default=None, help=f"comma-separated {text} of the grid")
+    sweep.add_argument("--out", default=None, help="output directory, one run per grid point (default runs/sweep-<task>-<model>-<strategy>)")
+
+    report = commands.add_parser("report", help="tables (Markdown, CSV) and accuracy-vs-FLOPs plots of run directories")
+    report.add_argument("run_dirs", nargs="+", help="run directories, or folders of them (a run's --out)")
+    report.add_argument("--out", default="runs/report", help="where report.md, report.csv and the plots go (default runs/report)")
 
     show = commands.add_parser("show", help="print one question's search from a run directory as a tree")
     show.add_argument("run_dir", help="a strategy's run directory, e.g. runs/arith-arith/phi")
@@ -91,6 +106,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "sweep":
+            return _sweep(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "show":
             from foresight.show import show
 
@@ -112,16 +131,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     from foresight.evaluate import evaluate
     from foresight.runs import ensure_writable
-    from foresight.tasks import load_task
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
     if args.n is not None and args.n < 1:
         raise ConfigError(f"--n must be at least 1, got {args.n}")
-    if args.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
-    task_name = args.task or ("jsonl" if args.data else "arith")
-    task = load_task(task_name, args.data)
+    task = _task(args)
     strategies = _strategies(args)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{_slug(args.model)}"
     ensure_writable(out)
@@ -137,6 +150,45 @@ def _run(args: argparse.Namespace) -> int:
 
     print_summary_table(summaries)
     print(f"records: {out}/<strategy>/records.jsonl")
+    return 0
+
+
+def _task(args: argparse.Namespace):
+    from foresight.tasks import load_task
+
+    if args.limit is not None and args.limit < 1:
+        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
+    if args.batch_size < 1:
+        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
+    return load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot)
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from foresight.report import markdown_table, write_report
+    from foresight.runs import ensure_writable
+    from foresight.sweep import GRID_OPTIONS, budget_grid, run_sweep
+
+    if "," in args.strategy:
+        raise ConfigError(f"sweep runs one strategy, got '{args.strategy}'")
+    grid = budget_grid({name: getattr(args, name) for name in GRID_OPTIONS})
+    configs = [(point, _strategies(argparse.Namespace(**(vars(args) | point)))[0]) for point in grid]
+    task = _task(args)
+    out = Path(args.out) if args.out else Path("runs") / f"sweep-{task.name}-{_slug(args.model)}-{args.strategy}"
+    ensure_writable(out)
+    runs = run_sweep(task, configs, _engine(args), out, seed=args.seed, limit=args.limit,
+                     batch_size=args.batch_size, progress=not args.no_progress)
+    print(markdown_table(runs), end="")
+    print("wrote: " + ", ".join(str(p) for p in write_report(runs, out)))
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from foresight.report import markdown_table, write_report
+    from foresight.runs import find_run_dirs, load_run
+
+    runs = [load_run(path) for path in find_run_dirs([Path(p) for p in args.run_dirs])]
+    print(markdown_table(runs), end="")
+    print("wrote: " + ", ".join(str(p) for p in write_report(runs, Path(args.out))))
     return 0
 
 

@@ -89,6 +89,7 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
         "question": question.text,
         "gold": question.gold,
         "prediction": result.answer,
+        "no_answer": result.answer is None,  # no final answer could be extracted: scored wrong
         "correct": task.is_correct(result.answer, question.gold),
         "response": result.response,
         "generated_tokens": usage.generated_tokens,

@@ -39,6 +39,26 @@ def ensure_writable(path: Path) -> None:
         raise RunDirError(f"output directory {path} is not writable: {exc.strerror or exc}") from None
 
 
+def read_records(path: Path) -> tuple[dict[str, dict[str, Any]], int]:
+    """The complete records of a records.jsonl by question id, and the byte length they fill;
+    a torn last line (a crash mid-write) is left out. A missing file holds no records."""
+    if not path.exists():
+        return {}, 0
+    raw = path.read_bytes()
+    records: dict[str, dict[str, Any]] = {}
+    good_end = 0
+    for line in raw.splitlines(keepends=True):
+        if not line.endswith(b"\n"):
+            break
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            break
+        records[record["id"]] = record
+        good_end += len(line)
+    return records, good_end
+
+
 class RunDir:
     """One run's directory; open it with the config that decides its results."""
 
@@ -73,21 +93,8 @@ class RunDir:
 
     def _load_records(self) -> dict[str, dict[str, Any]]:
         """Finished records by question id, cutting a torn trailing line if a crash left one."""
-        if not self.records_path.exists():
-            return {}
-        raw = self.records_path.read_bytes()
-        records: dict[str, dict[str, Any]] = {}
-        good_end = 0
-        for line in raw.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                break
-            records[record["id"]] = record
-            good_end += len(line)
-        if good_end < len(raw):
+        records, good_end = read_records(self.records_path)
+        if self.records_path.exists() and good_end < self.records_path.stat().st_size:
             log.warning("%s: dropping an incomplete last record left by an interrupted run", self.records_path)
             with open(self.records_path, "r+b") as handle:
                 handle.truncate(good_end)
@@ -118,10 +125,11 @@ class RunDir:
         temporary.replace(self.summary_path)
 
 
-def summarize(records: list[dict[str, Any]], wall_time_s: float) -> dict[str, Any]:
+def summarize(records: list[dict[str, Any]], wall_time_s: float | None) -> dict[str, Any]:
     """Accuracy and compute totals over finished records."""
     count = len(records)
     correct = sum(1 for r in records if r["correct"])
+    no_answer = sum(1 for r in records if r["prediction"] is None)
     total = {key: sum(r[key] for r in records) for key in ("generated_tokens", "prompt_tokens", "prefill_tokens", "paper_flops", "inference_flops")}
     step_values = [r["step_values"] for r in records if r.get("step_values")]
     discriminative = sum(v["discriminative_steps"] for v in step_values)
@@ -129,11 +137,67 @@ def summarize(records: list[dict[str, Any]], wall_time_s: float) -> dict[str, An
         "questions": count,
         "correct": correct,
         "accuracy": correct / count if count else 0.0,
-        "answered": sum(1 for r in records if r["prediction"] is not None),
+        "answered": count - no_answer,
+        "no_answer": no_answer,
         **{f"total_{k}": v for k, v in total.items()},
         "mean_generated_tokens": total["generated_tokens"] / count if count else 0.0,
         "wall_time_s": wall_time_s,
         # See foresight.step_values: None for strategies that estimate no step values.
         "step_value_accuracy": sum(v["accurate_steps"] for v in step_values) / discriminative if discriminative else None,
         "discriminative_steps": discriminative,
+    }
+
+
+def budget_text(strategy: dict[str, Any]) -> str:
+    """The compute budget a strategy config sets, for tables and plot labels: "n=8" for
+    sampling, "M=4 N=4" for step searches, "-" for greedy decoding."""
+    if "n" in strategy:
+        return f"n={strategy['n']}"
+    if "beams" in strategy:
+        return f"M={strategy['beams']} N={strategy['rollouts']}"
+    return "-"
+
+
+def find_run_dirs(paths: list[Path]) -> list[Path]:
+    """Run directories among `paths`: each path is one (it holds config.json) or a folder whose
+    subfolders are runs, as `foresight run --out DIR` writes them."""
+    found: list[Path] = []
+    for path in paths:
+        if (path / "config.json").is_file():
+            found.append(path)
+            continue
+        if not path.is_dir():
+            raise RunDirError(f"{path}: no such run directory")
+        children = sorted(child for child in path.iterdir() if (child / "config.json").is_file())
+        if not children:
+            raise RunDirError(f"{path}: not a run directory (no config.json) and no run directories inside")
+        found += children
+    return found
+
+
+def load_run(path: Path) -> dict[str, Any]:
+    """A run's summary, recomputed from its records (the record file is the truth, a summary.json
+    may predate a killed session), with task, strategy label, budget and model. Wall time comes
+    from summary.json, which only a finished session writes (None without one)."""
+    try:
+        identity = json.loads((path / "config.json").read_text())["identity"]
+    except (json.JSONDecodeError, KeyError, OSError) as exc:
+        raise RunDirError(f"{path / 'config.json'}: not a foresight run config ({exc})") from None
+    records, _ = read_records(path / "records.jsonl")
+    if not records:
+        raise RunDirError(f"{path}: holds no finished records yet")
+    saved: dict[str, Any] = {}
+    if (path / "summary.json").is_file():
+        try:
+            saved = json.loads((path / "summary.json").read_text())
+        except json.JSONDecodeError:
+            raise RunDirError(f"{path / 'summary.json'} is not valid JSON") from None
+    summary = summarize(list(records.values()), saved.get("wall_time_s"))
+    return summary | {
+        "task": identity["task"],
+        "strategy": saved.get("strategy", path.name),
+        "budget": budget_text(identity["strategy"]),
+        "model": identity["model"],
+        "seed": identity["seed"],
+        "run_dir": str(path),
     }

@@ -7,11 +7,22 @@ from pathlib import Path
 from foresight.errors import ConfigError
 from foresight.tasks.base import Question, Task
 
-TASK_NAMES = ("arith", "jsonl")
+BENCHMARK_NAMES = ("gsm8k", "math500", "aime", "scibench", "gpqa", "arc", "csqa", "logiqa", "reclor", "strategyqa")
+TASK_NAMES = ("arith", "jsonl") + BENCHMARK_NAMES
 
 
-def load_task(name: str | None, data: str | None = None) -> Task:
-    """The task `name` (`arith`), or a user's JSONL file given as `data` (task `jsonl`)."""
+def load_task(name: str | None, data: str | None = None, few_shot: str | None = None) -> Task:
+    """The task `name`: `arith`, a user's JSONL file given as `data` (`jsonl`), or a benchmark
+    read from its shared file or from `data`. `few_shot` adds exemplar turns to every prompt."""
+    task = _base_task(name, data)
+    if few_shot is not None:
+        from foresight.tasks.prompts import FewShotTask
+
+        return FewShotTask(task, Path(few_shot))
+    return task
+
+
+def _base_task(name: str | None, data: str | None) -> Task:
     if data is not None and name in (None, "jsonl"):
         from foresight.tasks.jsonl import JsonlTask
 
@@ -24,7 +35,11 @@ def load_task(name: str | None, data: str | None = None) -> Task:
         raise ConfigError("task 'arith' is generated, it takes no --data file")
     if name == "jsonl":
         raise ConfigError("task 'jsonl' needs --data FILE.jsonl")
+    if name in BENCHMARK_NAMES:
+        from foresight.tasks.benchmarks import BENCHMARKS, BenchmarkTask
+
+        return BenchmarkTask(BENCHMARKS[name], Path(data) if data is not None else None)
     raise ConfigError(f"unknown task '{name}'; choose one of: {', '.join(TASK_NAMES)}")
 
 
-__all__ = ["Question", "Task", "TASK_NAMES", "load_task"]
+__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "load_task"]

@@ -6,50 +6,31 @@ numbers are compared numerically; others as case-insensitive text after "The ans
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from foresight.errors import DataError
 from foresight.tasks.answers import extract_numeric_answer, numbers_equal, parse_number
 from foresight.tasks.base import STEP_BY_STEP_SYSTEM_PROMPT, Question
+from foresight.tasks.datafiles import read_rows, require
 
 _ANSWER_PHRASE = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 
 
-def read_jsonl_questions(path: Path, require_answer: bool = True) -> list[Question]:
+def read_jsonl_questions(path: Path) -> list[Question]:
     """Parse `path`; every error names the file and line."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: cannot be read: {exc}") from exc
     questions: list[Question] = []
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        fields = ("question", "answer") if require_answer else ("question",)
-        for name in fields:
-            if name not in row:
-                raise DataError(f"{path}:{number}: missing field '{name}'")
-        if not isinstance(row["question"], str) or not row["question"].strip():
-            raise DataError(f"{path}:{number}: field 'question' must be a non-empty string")
-        question_id = str(row.get("id", f"line{number}"))
+    for row in read_rows(path):
+        require(row, "question", "answer")
+        if not isinstance(row.fields["question"], str) or not row.fields["question"].strip():
+            raise DataError(f"{row.where}: field 'question' must be a non-empty string")
+        question_id = str(row.fields.get("id", row.position))
         if question_id in seen:
-            raise DataError(f"{path}:{number}: duplicate id '{question_id}'")
+            raise DataError(f"{row.where}: duplicate id '{question_id}'")
         seen.add(question_id)
-        gold = row.get("answer")
-        questions.append(Question(question_id, row["question"], None if gold is None else str(gold)))
-    if not questions:
-        raise DataError(f"{path}: contains no questions")
+        gold = row.fields["answer"]
+        questions.append(Question(question_id, row.fields["question"], None if gold is None else str(gold)))
     return questions
 
 

@@ -1,0 +1,89 @@
+"""Where benchmark files live, and reading their rows with errors that name the file and row.
+
+The benchmark test sets are not part of the package: they sit in a shared data folder beside
+the repository (`../shared/data/benchmarks` from the repository root). `FORESIGHT_DATA_DIR`
+points elsewhere; a `--data PATH` given for one task always wins over both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from foresight.errors import DataError
+
+DATA_DIR_VARIABLE = "FORESIGHT_DATA_DIR"
+_REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
+SHARED_DATA_DIR = _REPOSITORY_ROOT.parent / "shared" / "data" / "benchmarks"
+
+
+def benchmark_file(file_name: str, task_name: str) -> Path:
+    """The default file of a benchmark: `$FORESIGHT_DATA_DIR/file_name` when the variable is
+    set, else the shared folder beside the repository; a DataError naming the path otherwise."""
+    configured = os.environ.get(DATA_DIR_VARIABLE)
+    directory = Path(configured) if configured else SHARED_DATA_DIR
+    path = directory / file_name
+    if not path.is_file():
+        origin = f"${DATA_DIR_VARIABLE}" if configured else "the shared data folder"
+        raise DataError(
+            f"task '{task_name}': {path} not found (in {origin}); "
+            f"set {DATA_DIR_VARIABLE} to the folder holding {file_name}, or pass --data PATH"
+        )
+    return path
+
+
+@dataclass(frozen=True)
+class Row:
+    """One object of a data file and where it stands, for error messages."""
+
+    where: str  # "file:line" for JSONL, "file item N" (0-based) for a JSON array
+    position: str  # "lineN" or "itemN": the row's name where the data gives it no id
+    fields: dict[str, Any]
+
+
+def read_rows(path: Path) -> list[Row]:
+    """The objects of a file: a JSON array when the file is a `.json` that opens with `[`
+    (the shared benchmark files), JSON Lines otherwise."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise DataError(f"{path}: is a directory, expected a .json or .jsonl file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: cannot be read: {exc}") from exc
+    if path.suffix == ".json" and text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
+        if not isinstance(items, list):
+            raise DataError(f"{path}: expected a JSON array of objects")
+        located = [(f"{path} item {index}", f"item{index}", item) for index, item in enumerate(items)]
+    else:
+        located = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                located.append((f"{path}:{number}", f"line{number}", json.loads(line)))
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
+    rows = []
+    for where, position, item in located:
+        if not isinstance(item, dict):
+            raise DataError(f"{where}: expected a JSON object, got {type(item).__name__}")
+        rows.append(Row(where, position, item))
+    if not rows:
+        raise DataError(f"{path}: contains no questions")
+    return rows
+
+
+def require(row: Row, *names: str) -> None:
+    """Raise a DataError naming the row when a field is missing."""
+    for name in names:
+        if name not in row.fields:
+            raise DataError(f"{row.where}: missing field '{name}'")
