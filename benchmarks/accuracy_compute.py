@@ -16,6 +16,8 @@ from pathlib import Path
 
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.evaluate import evaluate
+from foresight.plots import plot_accuracy_vs_flops
+from foresight.runs import load_run
 from foresight.strategies import make_strategy
 from foresight.tasks.arith import BENCHMARK_SEED
 from foresight.tasks.arith_task import ArithTask
@@ -35,32 +37,6 @@ def strategies() -> list:
         make_strategy("phi", width_pruning=False, depth_pruning=False),
     ]
     return configs
-
-
-def plot(summaries: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(8, 5.5))
-    for family, marker in (("sc", "o"), ("bon", "s")):
-        points = sorted((s["total_paper_flops"], 100 * s["accuracy"]) for s in summaries if s["strategy"].startswith(family + "@"))
-        axes.plot(*zip(*points), marker=marker, label=family + "@{4,8,16}")
-    others = [s for s in summaries if not s["strategy"].startswith(("sc@", "bon@"))]
-    for index, s in enumerate(others):
-        axes.scatter(s["total_paper_flops"], 100 * s["accuracy"], marker="*" if s["strategy"] == "phi" else "D", s=90)
-        axes.annotate(s["strategy"], (s["total_paper_flops"], 100 * s["accuracy"]), textcoords="offset points",
-                      xytext=(6, 6 - 12 * (index % 3)), fontsize=7)
-    axes.set_xscale("log")
-    axes.margins(x=0.25, y=0.08)
-    axes.set_xlabel("paper FLOPs (6 x params x generated tokens), total over the problems")
-    axes.set_ylabel("accuracy (%)")
-    axes.set_title(f"embedded arith model, {summaries[0]['questions']} held-out problems (4-8 steps)")
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper left")
-    figure.tight_layout()
-    figure.savefig(path, dpi=120)
 
 
 def main() -> None:
@@ -84,8 +60,10 @@ def main() -> None:
         print(f"| {s['strategy']} | {100 * s['accuracy']:.1f} | {s['total_generated_tokens']} | "
               f"{s['total_paper_flops']:.3g} | {s['wall_time_s']:.0f} | {step_values} |")
     (args.out / "summaries.json").write_text(json.dumps(summaries, indent=2) + "\n")
-    plot(summaries, args.out / "accuracy_vs_flops.png")
-    print(f"\nplot: {args.out / 'accuracy_vs_flops.png'}")
+    runs = [load_run(args.out / strategy.label) for strategy in strategies()]
+    title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
+    path = plot_accuracy_vs_flops(runs, args.out / "accuracy_vs_flops.png", title)
+    print(f"\nplot: {path}")
 
 
 if __name__ == "__main__":

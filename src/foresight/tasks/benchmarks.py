@@ -32,7 +32,7 @@ from foresight.errors import DataError
 from foresight.tasks.base import Question
 from foresight.tasks.choice_answers import extract_choice, extract_yes_no, same_choice
 from foresight.tasks.datafiles import Row, benchmark_file, read_rows, require
-from foresight.tasks.math_answers import SCIBENCH_REL_TOL, extract_math_answer, math_answers_equal, parse_math_gold
+from foresight.tasks.math_answers import SCIBENCH_REL_TOL, as_float, extract_math_answer, math_answers_equal, parse_math_gold
 from foresight.tasks.prompts import MATH_SYSTEM_PROMPT, YES_NO_SYSTEM_PROMPT, choice_system_prompt
 
 
@@ -60,7 +60,7 @@ MATH = AnswerFormat("a math answer math-verify can read", MATH_SYSTEM_PROMPT, ex
 NUMBER = dataclasses.replace(MATH, kind="a number", valid_gold=lambda gold: _NUMBER.fullmatch(gold) is not None)
 SCIBENCH = AnswerFormat("a number", MATH_SYSTEM_PROMPT, extract_math_answer,
                         lambda p, g: math_answers_equal(p, g, rel_tol=SCIBENCH_REL_TOL),
-                        lambda gold: bool(parse_math_gold(gold)))
+                        lambda gold: as_float(parse_math_gold(gold)) is not None)
 YES_NO = AnswerFormat("Yes or No", YES_NO_SYSTEM_PROMPT, extract_yes_no, same_choice, lambda gold: gold in ("Yes", "No"))
 
 #: A reader turns one row into (question text, gold answer as text, extra fields to keep).

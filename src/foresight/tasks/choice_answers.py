@@ -14,7 +14,7 @@ import re
 from foresight.tasks.answers import last_boxed
 
 _PHRASE = r"\banswer\b(?:\s+is)?\s*:?(?:[\s$*(]|\\boxed\{|\\text\{)*"
-_CHOICE_AFTER_PHRASE = re.compile(_PHRASE + r"([A-Za-z])(?![A-Za-z])([^\n]*)", re.IGNORECASE)
+_CHOICE_AFTER_PHRASE = re.compile(_PHRASE + r"([A-Za-z])(?![A-Za-z])(?=([^\n]*))", re.IGNORECASE)
 _YES_NO_AFTER_PHRASE = re.compile(_PHRASE + r"(yes|no)\b", re.IGNORECASE)
 _BARE_CHOICE_LINE = re.compile(r"\(?([A-Z])\)?[.:]?")
 

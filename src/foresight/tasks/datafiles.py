@@ -60,8 +60,6 @@ def read_rows(path: Path) -> list[Row]:
             items = json.loads(text)
         except json.JSONDecodeError as exc:
             raise DataError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from None
-        if not isinstance(items, list):
-            raise DataError(f"{path}: expected a JSON array of objects")
         located = [(f"{path} item {index}", f"item{index}", item) for index, item in enumerate(items)]
     else:
         located = []

@@ -14,6 +14,7 @@ import math
 import re
 import threading
 
+import numpy as np
 import sympy
 from math_verify import ExprExtractionConfig, LatexExtractionConfig, parse, verify
 
@@ -63,7 +64,7 @@ def _canonical(parsed: list) -> str:
         return f"{value.p}/{value.q}"
     if isinstance(value, sympy.Float):
         number = float(value)
-        return str(int(number)) if number.is_integer() else format(number, ".15g")
+        return str(int(number)) if number.is_integer() else np.format_float_positional(number, trim="-")
     return str(parsed[1])
 
 
@@ -81,7 +82,8 @@ def parse_math_gold(gold: str) -> list:
     return _parse("\\boxed{" + gold.strip() + "}")
 
 
-def _as_float(parsed: list) -> float | None:
+def as_float(parsed: list) -> float | None:
+    """The parsed answer's value as a real number, or None when it is not one."""
     value = parsed[0] if parsed else None
     if isinstance(value, sympy.Basic) and value.is_number:
         try:
@@ -101,7 +103,7 @@ def math_answers_equal(prediction: str | None, gold: str | None, rel_tol: float 
     if not expected or not given:
         return False
     if rel_tol is not None:
-        a, b = _as_float(given), _as_float(expected)
+        a, b = as_float(given), as_float(expected)
         if a is not None and b is not None:
             return math.isclose(a, b, rel_tol=rel_tol)
     return _verify(expected, given)
