@@ -1,9 +1,10 @@
 """Accuracy against compute: the picture inference-time scaling is judged by.
 
 Runs of one strategy at several budgets (sc@4, sc@8, ...; phi at M x N grid points) form a
-series drawn as a line through its budgets, cheapest first; a strategy run at one budget is a
-single labelled point. The x axis is the paper's FLOPs (6 x params x generated tokens), log
-scale, so the plot reads like the φ paper's Figure 3.
+series drawn as a line through its budgets, cheapest first, each point labelled with its
+budget; a strategy run at one budget is a single point named in the legend. The x axis is the
+paper's FLOPs (6 x params x generated tokens), log scale, so the plot reads like the φ paper's
+Figure 3.
 """
 
 from __future__ import annotations
@@ -42,8 +43,6 @@ def plot_accuracy_vs_flops(runs: Sequence[dict[str, Any]], path: Path, title: st
                 axes.annotate(run["budget"], (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7)
         else:
             axes.scatter(xs, ys, marker=marker, s=70, label=name)
-            axes.annotate(members[0]["strategy"], (xs[0], ys[0]), textcoords="offset points",
-                          xytext=(6, 6 - 12 * (index % 3)), fontsize=7)
     axes.set_xscale("log")
     axes.margins(x=0.25, y=0.12)
     axes.set_xlabel("paper FLOPs (6 x params x generated tokens), total over the questions")
