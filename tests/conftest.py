@@ -18,3 +18,9 @@ def arith_prompt(arith_engine: TransformersEngine) -> str:
 
     task = ArithTask(size=4)
     return arith_engine.render_chat(task.messages(task.questions()[0]))
+
+
+@pytest.fixture(scope="session")
+def smollm2() -> TransformersEngine:
+    """SmolLM2-135M-Instruct from its GGUF (about 17 s to load): for tests marked slow."""
+    return TransformersEngine.from_spec("smollm2", max_batch_size=64)
