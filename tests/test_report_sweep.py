@@ -10,6 +10,7 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
+from foresight.errors import DataError
 from foresight.evaluate import evaluate
 from foresight.runs import find_run_dirs, load_run
 from foresight.strategies import make_strategy
@@ -112,7 +113,7 @@ def test_few_shot_turns_are_rendered_through_the_chat_template(tmp_path, arith_e
     assert shown.source != plain.source and str(shots.resolve()) in shown.source
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"question": "q"}\n')
-    with pytest.raises(Exception, match="bad.jsonl:1: missing field 'solution'"):
+    with pytest.raises(DataError, match="bad.jsonl:1: missing field 'solution'"):
         load_task("arith", few_shot=str(bad))
 
 

@@ -36,13 +36,13 @@ def plot_accuracy_vs_flops(runs: Sequence[dict[str, Any]], path: Path, title: st
         members = sorted(members, key=lambda r: r["total_paper_flops"])
         xs = [r["total_paper_flops"] for r in members]
         ys = [100 * r["accuracy"] for r in members]
-        marker = markers[index % len(markers)]
+        marker, color = markers[index % len(markers)], f"C{index % 10}"
         if len(members) > 1:
-            axes.plot(xs, ys, marker=marker, label=name)
+            axes.plot(xs, ys, marker=marker, color=color, label=name)
             for run, x, y in zip(members, xs, ys):
                 axes.annotate(run["budget"], (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7)
         else:
-            axes.scatter(xs, ys, marker=marker, s=70, label=name)
+            axes.scatter(xs, ys, marker=marker, color=color, s=70, label=name)
     axes.set_xscale("log")
     axes.margins(x=0.25, y=0.12)
     axes.set_xlabel("paper FLOPs (6 x params x generated tokens), total over the questions")
