@@ -79,6 +79,9 @@ def test_scibench_counts_answers_within_five_percent():
         ("The answer is (C).", "C"),
         ("(C)", "C"),
         ("Looking at the options...\n(B)", "B"),
+        ("(C) Planetary days will become shorter.", "C"),  # one option restated as the answer
+        ("(A) is wrong.\n(C) Planetary days will become shorter.", None),  # a list of options
+        ("The options are:\n(A) x\n(B) y\n(C) z", None),
         ("answer: c", "C"),
         ("Answer: (b) library", "B"),
         ("The correct answer is d.", "D"),

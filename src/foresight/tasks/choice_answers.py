@@ -2,9 +2,11 @@
 
 The answer is read after the last "answer is" / "answer:" phrase that is followed by a valid
 choice ("The answer is (C)", "answer: c", "The answer is: \\boxed{B}"); failing that, from the
-last \\boxed{...}; failing that, from a last line that is only a choice ("(C)", "C."). A
-lower-case letter counts only when a ")" or nothing but punctuation follows it on its line, so
-"the answer is a bank" is not read as A. A letter outside the task's options is no answer.
+last \\boxed{...}; failing that, from a last line that is only a choice ("(C)", "C.") or that
+restates one option ("(C) Planetary days will become shorter.") when no other line opens with
+an option label (a response that lists the options answers nothing). A lower-case letter
+counts only when a ")" or nothing but punctuation follows it on its line, so "the answer is a
+bank" is not read as A. A letter outside the task's options is no answer.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ _PHRASE = r"\banswer\b(?:\s+is)?\s*:?(?:[\s$*(]|\\boxed\{|\\text\{)*"
 _CHOICE_AFTER_PHRASE = re.compile(_PHRASE + r"([A-Za-z])(?![A-Za-z])(?=([^\n]*))", re.IGNORECASE)
 _YES_NO_AFTER_PHRASE = re.compile(_PHRASE + r"(yes|no)\b", re.IGNORECASE)
 _BARE_CHOICE_LINE = re.compile(r"\(?([A-Z])\)?[.:]?")
+_LABELLED_LINE = re.compile(r"\(([A-Z])\)")
 
 
 def extract_choice(response: str, letters: str) -> str | None:
@@ -31,12 +34,14 @@ def extract_choice(response: str, letters: str) -> str | None:
     if boxed is not None:
         inner = re.sub(r"\\text\{([^{}]*)\}", r"\1", boxed).strip().strip("()").strip()
         return inner.upper() if len(inner) == 1 and inner.upper() in letters else None
-    lines = [line.strip() for line in response.strip().splitlines()]
-    if lines:
-        bare = _BARE_CHOICE_LINE.fullmatch(lines[-1])
-        if bare and bare.group(1) in letters:
-            return bare.group(1)
-    return None
+    lines = [line.strip() for line in response.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    bare = _BARE_CHOICE_LINE.fullmatch(lines[-1])
+    labelled = [line for line in lines if _LABELLED_LINE.match(line)]
+    if bare is None and labelled == [lines[-1]]:  # one option restated as the closing line
+        bare = _LABELLED_LINE.match(lines[-1])
+    return bare.group(1) if bare is not None and bare.group(1) in letters else None
 
 
 def extract_yes_no(response: str) -> str | None:
