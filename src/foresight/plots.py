@@ -43,8 +43,10 @@ def plot_accuracy_vs_flops(runs: Sequence[dict[str, Any]], path: Path, title: st
                 axes.annotate(run["budget"], (x, y), textcoords="offset points", xytext=(5, -11), fontsize=7)
         else:
             axes.scatter(xs, ys, marker=marker, color=color, s=70, label=name)
+    accuracies = [100 * run["accuracy"] for run in runs]
     axes.set_xscale("log")
-    axes.margins(x=0.25, y=0.12)
+    axes.margins(x=0.25)
+    axes.set_ylim(max(-2.0, min(accuracies) - 5), min(102.0, max(accuracies) + 5))  # a flat set still reads
     axes.set_xlabel("paper FLOPs (6 x params x generated tokens), total over the questions")
     axes.set_ylabel("accuracy (%)")
     axes.set_title(title)
