@@ -23,7 +23,9 @@ from foresight.engine.types import Sample
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, sample_without_replacement, softmax, width_prune
-from foresight.strategies.stepwise import Beam, Candidate, accept, complete_beams, look_ahead, roll_out_steps
+from foresight.strategies.stepwise import (
+    Beam, Candidate, accept, assign_values, complete_beams, look_ahead, roll_out_steps,
+)
 
 STEP_PREFIX = "The reasoning steps are:\n\n"
 
@@ -94,7 +96,7 @@ def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: n
         kept = _prune_in_width(config, candidates, rng)
         if config.foresight:
             yield from look_ahead(root, beams, kept, config.foresight_temperature, config.max_tokens, rng)
-        _value(config, beams, kept)
+        assign_values(beams, kept)
         labels = _align(config, kept, rng)
         slots = config.beams - sum(beam.finished for beam in beams)
         chosen = _select(config, kept, slots, rng)
@@ -123,15 +125,6 @@ def _prune_in_width(config: PhiConfig, candidates: list[Candidate], rng: np.rand
         candidate.kept = i in kept
         candidate.topped_up = i in topped_up
     return [candidates[i] for i in kept]
-
-
-def _value(config: PhiConfig, beams: list[Beam], kept: list[Candidate]) -> None:
-    """F = mean log-prob of the foresight; a terminal step (or, without foresight, any step) is
-    valued by its own mean log-prob. A = F - F_prev of the parent beam."""
-    for candidate in kept:
-        valued = candidate.foresight if candidate.foresight is not None else candidate.step
-        candidate.value = valued.mean_logprob
-        candidate.advantage = candidate.value - beams[candidate.beam].f_prev
 
 
 def _align(config: PhiConfig, kept: list[Candidate], rng: np.random.Generator) -> list[int] | None:

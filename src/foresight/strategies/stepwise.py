@@ -99,6 +99,16 @@ def look_ahead(root: str, beams: list[Beam], candidates: list[Candidate], temper
         candidate.foresight = completion.samples[0]
 
 
+def assign_values(beams: list[Beam], candidates: list[Candidate]) -> None:
+    """F = mean log-prob of the candidate's foresight; a candidate without one (a terminal step,
+    or no look-ahead at all) is valued by its own step's mean log-prob. A = F − F_prev of the
+    parent beam. Shared by φ-Decoding and Genius's re-sampling."""
+    for candidate in candidates:
+        valued = candidate.foresight if candidate.foresight is not None else candidate.step
+        candidate.value = valued.mean_logprob
+        candidate.advantage = candidate.value - beams[candidate.beam].f_prev
+
+
 def accept(parent: Beam, candidate: Candidate) -> Beam:
     """The beam that continues `parent` with `candidate`'s step."""
     return Beam(

@@ -17,8 +17,12 @@ from foresight.tasks.base import STEP_BY_STEP_SYSTEM_PROMPT, Question
 _ANSWER_PHRASE = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 
 
-def read_jsonl_questions(path: Path, require_answer: bool = True) -> list[Question]:
-    """Parse `path`; every error names the file and line."""
+def read_jsonl_questions(path: Path, answers: str = "required") -> list[Question]:
+    """Parse `path`; every error names the file and line.
+
+    `answers` is "required" (labeled evaluation data) or "forbidden" (unlabeled queries for
+    self-training, where a gold answer in the file would be a mistake worth stopping for).
+    """
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except FileNotFoundError:
@@ -36,10 +40,15 @@ def read_jsonl_questions(path: Path, require_answer: bool = True) -> list[Questi
             raise DataError(f"{path}:{number}: not valid JSON ({exc.msg})") from None
         if not isinstance(row, dict):
             raise DataError(f"{path}:{number}: expected a JSON object, got {type(row).__name__}")
-        fields = ("question", "answer") if require_answer else ("question",)
+        fields = ("question", "answer") if answers == "required" else ("question",)
         for name in fields:
             if name not in row:
                 raise DataError(f"{path}:{number}: missing field '{name}'")
+        if answers == "forbidden" and "answer" in row:
+            raise DataError(
+                f"{path}:{number}: has an 'answer' field, but these queries must be unlabeled; "
+                "remove the answers (Genius trains without labels)"
+            )
         if not isinstance(row["question"], str) or not row["question"].strip():
             raise DataError(f"{path}:{number}: field 'question' must be a non-empty string")
         question_id = str(row.get("id", f"line{number}"))
