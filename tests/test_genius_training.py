@@ -156,3 +156,22 @@ def test_training_on_pairs_without_weight_columns_fails_on_one_line(tmp_path):
     done = foresight("genius", "train", "--pairs", str(pairs), "--out", str(tmp_path / "m"))
     assert done.returncode == 2 and "missing column(s) advantage_chosen, advantage_rejected" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_genius_run_trains_evaluates_and_resumes(tmp_path):
+    out = tmp_path / "genius"
+    args = ("genius", "run", "--queries", "4", "--eval-questions", "6", "--losses", "aco,dpo", "--steps", "2",
+            "--train-batch-size", "4", "--out", str(out), "--no-progress")
+    done = foresight(*args)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["results"]) == {"base", "aco", "dpo"}
+    assert all(result["eval"]["questions"] == 6 for result in summary["results"].values())
+    assert summary["pairs"]["queries"] == 4 and 0 <= summary["pairs"]["chosen_correct_share"] <= 1
+    assert (out / "models" / "aco" / "config.json").is_file() and (out / "pairs.jsonl").is_file()
+    trained = (out / "models" / "aco" / "model.safetensors").read_bytes()
+    again = foresight(*args)  # everything is on disk: nothing is retrained
+    assert again.returncode == 0, again.stderr
+    assert (out / "models" / "aco" / "model.safetensors").read_bytes() == trained
+    assert "Genius on arith" in again.stdout

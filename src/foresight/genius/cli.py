@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 from pathlib import Path
 from typing import Any
@@ -101,6 +102,8 @@ def run_genius_command(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.genius_command in ("train", "run") and importlib.util.find_spec("trl") is None:
+        raise ConfigError("Genius training needs TRL and PEFT; install them with: pip install 'foresight[train]'")
     handler = {"sample": _sample, "pairs": _pairs, "train": _train, "run": _run}[args.genius_command]
     return handler(args)
 
