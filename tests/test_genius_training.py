@@ -4,7 +4,6 @@ the command line from unlabeled queries to a checkpoint other commands load."""
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 import torch

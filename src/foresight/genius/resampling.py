@@ -17,8 +17,8 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.strategies.phi import STEP_PREFIX
-from foresight.strategies.selection import sample_without_replacement, softmax
-from foresight.strategies.stepwise import Beam, Candidate, accept, assign_values, look_ahead, roll_out_steps
+from foresight.strategies.selection import softmax
+from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, look_ahead, roll_out_steps
 
 
 @dataclass(frozen=True)
@@ -55,19 +55,15 @@ def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Gen
                                                config.max_step_tokens, rng)
         yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
         assign_values(beams, candidates)
-        slots = config.beams - sum(beam.finished for beam in beams)
         weights = softmax([c.value for c in candidates], config.exploration_temperature)
-        drawn = sample_without_replacement(weights, slots, rng)
-        chosen = [candidates[i] for i in drawn]
-        for candidate in chosen:
-            candidate.selected = True
+        drawn, next_beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
         steps.append({
             "step": step,
             "candidates": [_trajectory(config, beams, c) for c in candidates],
             # next step's beams, in order: the finished ones carried over, then these candidates
             "accepted": drawn,
         })
-        beams = [beam for beam in beams if beam.finished] + [accept(beams[c.beam], c) for c in chosen]
+        beams = next_beams
         if all(beam.finished for beam in beams):
             break
     return steps

@@ -14,6 +14,7 @@ import numpy as np
 
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.strategies.base import request_seed
+from foresight.strategies.selection import sample_without_replacement
 
 Requests = Generator[list[GenerationRequest], list[Completion], Any]
 
@@ -117,6 +118,20 @@ def accept(parent: Beam, candidate: Candidate) -> Beam:
         advantage=candidate.advantage,
         finished=candidate.terminal,
     )
+
+
+def draw_next_beams(width: int, beams: list[Beam], candidates: list[Candidate], weights: np.ndarray,
+                    rng: np.random.Generator) -> tuple[list[int], list[Beam]]:
+    """Fill the open beam slots (`width` minus finished beams) with candidates drawn without
+    replacement by `weights`; marks each candidate's weight and selection. Returns the drawn
+    candidate indices, in draw order, and the next beams: finished ones first, then the drawn."""
+    for candidate, weight in zip(candidates, weights):
+        candidate.weight = float(weight)
+    drawn = sample_without_replacement(weights, width - sum(beam.finished for beam in beams), rng)
+    for index in drawn:
+        candidates[index].selected = True
+    next_beams = [beam for beam in beams if beam.finished] + [accept(beams[candidates[i].beam], candidates[i]) for i in drawn]
+    return drawn, next_beams
 
 
 def complete_beams(root: str, beams: list[Beam], temperature: float, max_tokens: int,
