@@ -174,3 +174,5 @@ def test_genius_run_trains_evaluates_and_resumes(tmp_path):
     assert again.returncode == 0, again.stderr
     assert (out / "models" / "aco" / "model.safetensors").read_bytes() == trained
     assert "Genius on arith" in again.stdout
+    changed = foresight(*args, "--learning-rate", "3e-5")  # a model trained otherwise is not reused
+    assert changed.returncode == 2 and "trained with other settings (differs in: learning_rate)" in changed.stderr

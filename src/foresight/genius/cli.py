@@ -89,7 +89,7 @@ def _add_resampling_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--learning-rate", type=float, default=5e-5, help="peak learning rate (default 5e-5, for the tiny model; the paper used 5e-7 on 8B)")
+    parser.add_argument("--learning-rate", type=float, default=1e-5, help="peak learning rate (default 1e-5, for the tiny model; the paper used 5e-7 on 8B)")
     parser.add_argument("--beta", type=float, default=0.1, help="beta of the DPO-family losses (default 0.1)")
     parser.add_argument("--alpha", type=float, default=1.0, help="ACO's alpha (default 1)")
     parser.add_argument("--epochs", type=float, default=1.0, help="passes over the pairs (default 1)")

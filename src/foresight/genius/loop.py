@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from foresight.errors import RunDirError
 from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
 from foresight.genius.queries import load_queries
 from foresight.genius.resampling import ResamplingConfig
@@ -32,7 +33,7 @@ class GeniusRunConfig:
     queries: int = 1000  # unlabeled arith queries to self-train on
     eval_questions: int = 500  # held-out labeled problems for the before/after evaluation
     losses: tuple[str, ...] = ("aco", "dpo")
-    learning_rate: float = 5e-5
+    learning_rate: float = 1e-5
     beta: float = 0.1
     alpha: float = 1.0
     epochs: float = 1.0
@@ -70,7 +71,7 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
     results: dict[str, Any] = {"base": {"eval": evaluate_model(base_engine, "base")}}
     for loss in config.losses:
         model_dir = out / "models" / loss
-        training = _load_training(model_dir) or train_on_pairs(
+        training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
             pairs_path, model_spec, model_dir, _trainer_config(config, loss, out / "trainer" / loss), lora
         )
         results[loss] = {"eval": evaluate_model(make_engine(str(model_dir)), loss),
@@ -98,10 +99,21 @@ def _trainer_config(config: GeniusRunConfig, loss: str, output_dir: Path):
     )
 
 
-def _load_training(model_dir: Path) -> dict[str, Any] | None:
-    """The report of a training that already finished in `model_dir` (so a rerun resumes)."""
-    report = model_dir / "genius_training.json"
-    return json.loads(report.read_text()) if report.is_file() else None
+def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora: LoraSettings) -> dict[str, Any] | None:
+    """The report of a training already finished in `model_dir` with these settings (a rerun
+    resumes); a model trained with other settings is refused rather than silently reused."""
+    report_path = model_dir / "genius_training.json"
+    if not report_path.is_file():
+        return None
+    report = json.loads(report_path.read_text())
+    wanted = {"loss": loss, "beta": config.beta, "alpha": config.alpha, "learning_rate": config.learning_rate,
+              "epochs": config.epochs, "batch_size": config.batch_size, "warmup": config.warmup,
+              "seed": config.seed, "lora_rank": lora.rank}
+    changed = sorted(key for key, value in wanted.items() if report.get(key) != value)
+    if changed:
+        raise RunDirError(f"{model_dir} holds a model trained with other settings (differs in: {', '.join(changed)}); "
+                          "use another --out to keep both")
+    return report
 
 
 def _pair_correctness(rows: list[dict[str, Any]], query_count: int) -> dict[str, Any]:
