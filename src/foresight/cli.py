@@ -4,6 +4,7 @@
     foresight show runs/arith-arith/phi --id arith-1-0
     foresight report runs/gsm8k-smollm2 runs/arc-smollm2 --out runs/report
     foresight sweep --task gsm8k --model smollm2 --strategy phi --beams 1,2 --rollouts 1,2,4 --limit 10
+    foresight genius run --model arith
     foresight build-arith-model --out DIR
 
 Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
@@ -95,6 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_dir", help="a strategy's run directory, e.g. runs/arith-arith/phi")
     show.add_argument("--id", required=True, help="question id, e.g. arith-1-0")
 
+    from foresight.genius.cli import add_genius_parser
+
+    add_genius_parser(commands)
+
     build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
     build.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -115,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             show(Path(args.run_dir), args.id)
             return 0
+        if args.command == "genius":
+            from foresight.genius.cli import run_genius_command
+
+            return run_genius_command(args)
         if args.command == "build-arith-model":
             from foresight.models.train_arith import main as train_main
 

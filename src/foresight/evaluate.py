@@ -61,7 +61,7 @@ def evaluate(
             rng = question_rng(seed, question.id)
             yield Job(question, program_of(strategy, prompt, task.extract_answer, rng))
 
-    with _progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
+    with progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
 
         def on_finish(question: Question, result: StrategyResult, usage: Usage) -> None:
             run.append(_record(task, question, result, usage, engine, run.hash, strategy.label, seed))
@@ -104,7 +104,7 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
 
 
 @contextmanager
-def _progress_bar(enabled: bool, label: str, total: int, done: int) -> Iterator[Callable[[], None]]:
+def progress_bar(enabled: bool, label: str, total: int, done: int) -> Iterator[Callable[[], None]]:
     """A rich progress bar over questions; yields the function that advances it by one."""
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

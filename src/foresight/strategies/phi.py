@@ -22,8 +22,10 @@ from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
-from foresight.strategies.selection import joint_weights, sample_without_replacement, softmax, width_prune
-from foresight.strategies.stepwise import Beam, Candidate, accept, complete_beams, look_ahead, roll_out_steps
+from foresight.strategies.selection import joint_weights, softmax, width_prune
+from foresight.strategies.stepwise import (
+    Beam, Candidate, assign_values, complete_beams, draw_next_beams, look_ahead, roll_out_steps,
+)
 
 STEP_PREFIX = "The reasoning steps are:\n\n"
 
@@ -94,11 +96,9 @@ def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: n
         kept = _prune_in_width(config, candidates, rng)
         if config.foresight:
             yield from look_ahead(root, beams, kept, config.foresight_temperature, config.max_tokens, rng)
-        _value(config, beams, kept)
+        assign_values(beams, kept)
         labels = _align(config, kept, rng)
-        slots = config.beams - sum(beam.finished for beam in beams)
-        chosen = _select(config, kept, slots, rng)
-        beams = [beam for beam in beams if beam.finished] + [accept(beams[c.beam], c) for c in chosen]
+        _, beams = draw_next_beams(config.beams, beams, kept, _selection_weights(config, kept), rng)
         record = {"step": step, "candidates": [c.trace() for c in candidates], "stop": None}
         steps_trace.append(record)
         reason = _should_stop(config, step, kept, labels, beams)
@@ -125,15 +125,6 @@ def _prune_in_width(config: PhiConfig, candidates: list[Candidate], rng: np.rand
     return [candidates[i] for i in kept]
 
 
-def _value(config: PhiConfig, beams: list[Beam], kept: list[Candidate]) -> None:
-    """F = mean log-prob of the foresight; a terminal step (or, without foresight, any step) is
-    valued by its own mean log-prob. A = F - F_prev of the parent beam."""
-    for candidate in kept:
-        valued = candidate.foresight if candidate.foresight is not None else candidate.step
-        candidate.value = valued.mean_logprob
-        candidate.advantage = candidate.value - beams[candidate.beam].f_prev
-
-
 def _align(config: PhiConfig, kept: list[Candidate], rng: np.random.Generator) -> list[int] | None:
     """Cluster the foresight paths; sets each candidate's cluster and alignment C."""
     if not config.foresight or not (config.cluster or config.depth_pruning):
@@ -145,21 +136,14 @@ def _align(config: PhiConfig, kept: list[Candidate], rng: np.random.Generator) -
     return labels
 
 
-def _select(config: PhiConfig, kept: list[Candidate], slots: int, rng: np.random.Generator) -> list[Candidate]:
-    """Draw the next beams without replacement from the joint distribution."""
+def _selection_weights(config: PhiConfig, kept: list[Candidate]) -> np.ndarray:
+    """The distribution the next beams are drawn from: the joint one, or what an ablation leaves."""
     if not config.foresight:
-        weights = softmax([c.step.mean_logprob for c in kept], config.advantage_temperature)
-    elif not config.cluster:
-        weights = softmax([c.advantage for c in kept], config.advantage_temperature)
-    else:
-        weights = joint_weights([c.advantage for c in kept], [c.alignment for c in kept],
-                                config.advantage_temperature, config.alignment_temperature)
-    for candidate, weight in zip(kept, weights):
-        candidate.weight = float(weight)
-    chosen = [kept[i] for i in sample_without_replacement(weights, slots, rng)]
-    for candidate in chosen:
-        candidate.selected = True
-    return chosen
+        return softmax([c.step.mean_logprob for c in kept], config.advantage_temperature)
+    if not config.cluster:
+        return softmax([c.advantage for c in kept], config.advantage_temperature)
+    return joint_weights([c.advantage for c in kept], [c.alignment for c in kept],
+                         config.advantage_temperature, config.alignment_temperature)
 
 
 def _should_stop(config: PhiConfig, step: int, kept: list[Candidate], labels: list[int] | None,

@@ -15,8 +15,8 @@ import numpy as np
 from foresight.driver import Program
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
-from foresight.strategies.selection import sample_without_replacement, softmax
-from foresight.strategies.stepwise import Beam, Candidate, accept, complete_beams, look_ahead, roll_out_steps
+from foresight.strategies.selection import softmax
+from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, look_ahead, roll_out_steps
 
 
 @dataclass(frozen=True)
@@ -64,13 +64,7 @@ def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExt
         for candidate in candidates:
             candidate.value = look_ahead_score(candidate)
         weights = softmax([c.value for c in candidates], config.selection_temperature)
-        slots = config.beams - sum(beam.finished for beam in beams)
-        for candidate, weight in zip(candidates, weights):
-            candidate.weight = float(weight)
-        chosen = [candidates[i] for i in sample_without_replacement(weights, slots, rng)]
-        for candidate in chosen:
-            candidate.selected = True
-        beams = [beam for beam in beams if beam.finished] + [accept(beams[c.beam], c) for c in chosen]
+        _, beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
         steps_trace.append({"step": step, "candidates": [c.trace() for c in candidates]})
         if all(beam.finished for beam in beams):
             break

@@ -14,6 +14,7 @@ import numpy as np
 
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.strategies.base import request_seed
+from foresight.strategies.selection import sample_without_replacement
 
 Requests = Generator[list[GenerationRequest], list[Completion], Any]
 
@@ -99,6 +100,16 @@ def look_ahead(root: str, beams: list[Beam], candidates: list[Candidate], temper
         candidate.foresight = completion.samples[0]
 
 
+def assign_values(beams: list[Beam], candidates: list[Candidate]) -> None:
+    """F = mean log-prob of the candidate's foresight; a candidate without one (a terminal step,
+    or no look-ahead at all) is valued by its own step's mean log-prob. A = F − F_prev of the
+    parent beam. Shared by φ-Decoding and Genius's re-sampling."""
+    for candidate in candidates:
+        valued = candidate.foresight if candidate.foresight is not None else candidate.step
+        candidate.value = valued.mean_logprob
+        candidate.advantage = candidate.value - beams[candidate.beam].f_prev
+
+
 def accept(parent: Beam, candidate: Candidate) -> Beam:
     """The beam that continues `parent` with `candidate`'s step."""
     return Beam(
@@ -107,6 +118,20 @@ def accept(parent: Beam, candidate: Candidate) -> Beam:
         advantage=candidate.advantage,
         finished=candidate.terminal,
     )
+
+
+def draw_next_beams(width: int, beams: list[Beam], candidates: list[Candidate], weights: np.ndarray,
+                    rng: np.random.Generator) -> tuple[list[int], list[Beam]]:
+    """Fill the open beam slots (`width` minus finished beams) with candidates drawn without
+    replacement by `weights`; marks each candidate's weight and selection. Returns the drawn
+    candidate indices, in draw order, and the next beams: finished ones first, then the drawn."""
+    for candidate, weight in zip(candidates, weights):
+        candidate.weight = float(weight)
+    drawn = sample_without_replacement(weights, width - sum(beam.finished for beam in beams), rng)
+    for index in drawn:
+        candidates[index].selected = True
+    next_beams = [beam for beam in beams if beam.finished] + [accept(beams[candidates[i].beam], candidates[i]) for i in drawn]
+    return drawn, next_beams
 
 
 def complete_beams(root: str, beams: list[Beam], temperature: float, max_tokens: int,

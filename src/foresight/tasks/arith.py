@@ -32,7 +32,8 @@ Seed convention (each seed is its own independent stream, see :func:`make_proble
 * ``TRAIN_SEED`` (0): the training data stream of the embedded model;
 * ``HELDOUT_SEED`` (1): the 500-problem held-out evaluation of the embedded model;
 * ``TEST_SEED`` (2): unit tests;
-* ``BENCHMARK_SEED`` (3): the accuracy-versus-compute benchmark.
+* ``BENCHMARK_SEED`` (3): the accuracy-versus-compute benchmark;
+* ``UNLABELED_SEED`` (4): Genius's unlabeled self-training queries (answers withheld).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ TRAIN_SEED = 0
 HELDOUT_SEED = 1
 TEST_SEED = 2
 BENCHMARK_SEED = 3
+UNLABELED_SEED = 4
 
 MIN_STEPS = 2
 MAX_STEPS = 8

@@ -44,7 +44,7 @@ class Row:
     fields: dict[str, Any]
 
 
-def read_rows(path: Path) -> list[Row]:
+def read_rows(path: Path, items: str = "questions") -> list[Row]:
     """The objects of a file: a JSON array when the file is a `.json` that opens with `[`
     (the shared benchmark files), JSON Lines otherwise."""
     try:
@@ -76,7 +76,7 @@ def read_rows(path: Path) -> list[Row]:
             raise DataError(f"{where}: expected a JSON object, got {type(item).__name__}")
         rows.append(Row(where, position, item))
     if not rows:
-        raise DataError(f"{path}: contains no questions")
+        raise DataError(f"{path}: contains no {items}")
     return rows
 
 

@@ -17,19 +17,28 @@ from foresight.tasks.datafiles import read_rows, require
 _ANSWER_PHRASE = re.compile(r"answer is\s*:?\s*(.+)", re.IGNORECASE)
 
 
-def read_jsonl_questions(path: Path) -> list[Question]:
-    """Parse `path`; every error names the file and line."""
+def read_jsonl_questions(path: Path, answers: str = "required") -> list[Question]:
+    """Parse `path`; every error names the file and line.
+
+    `answers` is "required" (labeled evaluation data) or "forbidden" (unlabeled queries for
+    self-training, where a gold answer in the file would be a mistake worth stopping for).
+    """
     questions: list[Question] = []
     seen: set[str] = set()
     for row in read_rows(path):
-        require(row, "question", "answer")
+        require(row, *(("question", "answer") if answers == "required" else ("question",)))
+        if answers == "forbidden" and "answer" in row.fields:
+            raise DataError(
+                f"{row.where}: has an 'answer' field, but these queries must be unlabeled; "
+                "remove the answers (Genius trains without labels)"
+            )
         if not isinstance(row.fields["question"], str) or not row.fields["question"].strip():
             raise DataError(f"{row.where}: field 'question' must be a non-empty string")
         question_id = str(row.fields.get("id", row.position))
         if question_id in seen:
             raise DataError(f"{row.where}: duplicate id '{question_id}'")
         seen.add(question_id)
-        gold = row.fields["answer"]
+        gold = row.fields.get("answer")
         questions.append(Question(question_id, row.fields["question"], None if gold is None else str(gold)))
     return questions
 

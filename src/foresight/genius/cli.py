@@ -1,0 +1,207 @@
+"""`foresight genius ...`: the Genius self-training commands.
+
+    foresight genius sample --arith 1000 --out runs/genius/sample
+    foresight genius pairs runs/genius/sample --out runs/genius/pairs.jsonl
+    foresight genius train --pairs runs/genius/pairs.jsonl --loss aco --out models/genius-aco
+    foresight genius run --model arith --out runs/genius-arith
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from foresight.engine.types import DEFAULT_BATCH_SIZE
+from foresight.errors import ConfigError
+from foresight.genius.losses import LOSSES
+
+#: Re-sampling flags: (flag, ResamplingConfig field, argparse keywords).
+RESAMPLING_OPTIONS: tuple[tuple[str, str, dict], ...] = (
+    ("--beams", "beams", dict(type=int, help="M, beams kept per step (default 2)")),
+    ("--rollouts", "rollouts", dict(type=int, help="N, candidate steps per beam (default 4)")),
+    ("--steps", "steps", dict(type=int, help="K_steps, steps searched per query = pairs per query (default 4)")),
+    ("--exploration-temperature", "exploration_temperature", dict(type=float, help="tau of softmax(f/tau) when drawing beams and negatives (default 0.1)")),
+    ("--max-tokens", "max_tokens", dict(type=int, help="cap on a foresight rollout's tokens (default 512)")),
+)
+
+
+def add_genius_parser(commands: argparse._SubParsersAction) -> None:
+    genius = commands.add_parser("genius", help="Genius: self-training from unlabeled queries (sample, pairs, train, run)")
+    actions = genius.add_subparsers(dest="genius_command", required=True, parser_class=type(genius))
+
+    sample = actions.add_parser("sample", help="foresight re-sampling over unlabeled queries (resumable)")
+    _add_query_source(sample)
+    sample.add_argument("--out", required=True, help="run directory for the trajectories")
+    _add_engine_options(sample)
+    _add_resampling_options(sample)
+
+    pairs = actions.add_parser("pairs", help="step-level preference pairs from a sample directory")
+    pairs.add_argument("sample_dir", help="directory written by `foresight genius sample`")
+    pairs.add_argument("--out", required=True, help="pairs JSONL to write (TRL preference format + advantages)")
+    pairs.add_argument("--rejected", choices=("foresight", "uniform"), default="foresight",
+                       help="negative drawn from softmax(f/tau) without the chosen (paper, default) or uniformly (released script)")
+    pairs.add_argument("--seed", type=int, default=0, help="seed of the negatives' draws (default 0)")
+
+    train = actions.add_parser("train", help="train on preference pairs (TRL DPOTrainer with the Genius losses)")
+    train.add_argument("--pairs", required=True, help="pairs JSONL from `foresight genius pairs`")
+    train.add_argument("--out", required=True, help="directory for the trained checkpoint")
+    train.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
+    train.add_argument("--loss", choices=tuple(LOSSES), default="aco", help="preference loss (default aco)")
+    _add_training_options(train)
+    train.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (default 1)")
+    train.add_argument("--max-length", type=int, default=1024, help="truncate prompt+response to this many tokens (default 1024)")
+    train.add_argument("--lora-rank", type=int, default=0, help="LoRA rank; 0 = full fine-tuning (default 0)")
+    train.add_argument("--lora-alpha", type=int, default=16, help="LoRA alpha (default 16)")
+    train.add_argument("--seed", type=int, default=0, help="seed of data order and initialisation (default 0)")
+    train.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+
+    run = actions.add_parser("run", help="the whole loop on arith: sample, pairs, train ACO and DPO, evaluate before/after")
+    run.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
+    run.add_argument("--out", default=None, help="output directory (default runs/genius-<model>)")
+    run.add_argument("--queries", type=int, default=1000, help="unlabeled arith queries (default 1000)")
+    run.add_argument("--eval-questions", type=int, default=500, help="held-out labeled problems for evaluation (default 500)")
+    run.add_argument("--losses", default="aco,dpo", help="comma-separated losses to train and compare (default aco,dpo)")
+    _add_training_options(run)
+    _add_engine_options(run, model=False)
+    _add_resampling_options(run)
+
+
+def _add_query_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--queries", default=None, help="JSONL of unlabeled queries (field: question; no answer)")
+    parser.add_argument("--arith", type=int, default=None, metavar="COUNT", help="COUNT generated arith problems with answers withheld")
+
+
+def _add_engine_options(parser: argparse.ArgumentParser, model: bool = True) -> None:
+    if model:
+        parser.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
+    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"most sample rows per engine call (default {DEFAULT_BATCH_SIZE})")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_resampling_options(parser: argparse.ArgumentParser) -> None:
+    for flag, field_name, keywords in RESAMPLING_OPTIONS:
+        parser.add_argument(flag, dest=field_name, default=None, **keywords)
+
+
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--learning-rate", type=float, default=1e-5, help="peak learning rate (default 1e-5, for the tiny model; the paper used 5e-7 on 8B)")
+    parser.add_argument("--beta", type=float, default=0.1, help="beta of the DPO-family losses (default 0.1)")
+    parser.add_argument("--alpha", type=float, default=1.0, help="ACO's alpha (default 1)")
+    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the pairs (default 1)")
+    parser.add_argument("--train-batch-size", dest="train_batch_size", type=int, default=32, help="pairs per device per step (default 32)")
+    parser.add_argument("--warmup", type=float, default=0.1, help="learning-rate warm-up as a share of steps (default 0.1)")
+
+
+def run_genius_command(args: argparse.Namespace) -> int:
+    if getattr(args, "threads", None) is not None:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    if args.genius_command in ("train", "run") and importlib.util.find_spec("trl") is None:
+        raise ConfigError("Genius training needs TRL and PEFT; install them with: pip install 'foresight[train]'")
+    handler = {"sample": _sample, "pairs": _pairs, "train": _train, "run": _run}[args.genius_command]
+    return handler(args)
+
+
+def _resampling_config(args: argparse.Namespace):
+    from foresight.genius.resampling import ResamplingConfig
+
+    given = {field_name: getattr(args, field_name) for _, field_name, _ in RESAMPLING_OPTIONS
+             if getattr(args, field_name) is not None}
+    try:
+        return ResamplingConfig(**given)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _engine(spec: str, batch_size: int):
+    from foresight.engine.transformers_engine import TransformersEngine
+
+    return TransformersEngine.from_spec(spec, max_batch_size=batch_size)
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from foresight.genius.queries import load_queries
+    from foresight.genius.sample import sample
+
+    queries = load_queries(args.queries, args.arith)
+    config = _resampling_config(args)
+    summary = sample(queries, config, _engine(args.model, args.batch_size), Path(args.out), seed=args.seed,
+                     batch_size=args.batch_size, progress=not args.no_progress)
+    print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _pairs(args: argparse.Namespace) -> int:
+    from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
+
+    identity, records = read_sampling_run(Path(args.sample_dir))
+    rows, stats = build_pairs(records, identity["resampling"]["exploration_temperature"], seed=args.seed,
+                              rejected=args.rejected)
+    write_pairs(rows, Path(args.out))
+    print(json.dumps(stats.as_dict(), indent=2))
+    print(f"pairs: {args.out}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from foresight.genius.train import LoraSettings, train_on_pairs
+    from foresight.genius.trainer import GeniusConfig
+
+    config = GeniusConfig(
+        output_dir=str(Path(args.out) / "trainer"), loss=args.loss, beta=args.beta, alpha=args.alpha,
+        learning_rate=args.learning_rate, num_train_epochs=args.epochs,
+        per_device_train_batch_size=args.train_batch_size, gradient_accumulation_steps=args.grad_accum,
+        warmup_steps=args.warmup, max_length=args.max_length, seed=args.seed,
+        logging_steps=1, save_strategy="no", report_to=[],
+    )
+    report = train_on_pairs(Path(args.pairs), args.model, Path(args.out), config,
+                            LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha))
+    print(json.dumps({k: v for k, v in report.items() if k not in ("log_history", "loss_curve")}, indent=2))
+    print(f"model: {args.out}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from foresight.genius.loop import GeniusRunConfig, run_genius
+
+    losses = tuple(name.strip() for name in args.losses.split(",") if name.strip())
+    unknown = [name for name in losses if name not in LOSSES]
+    if unknown or not losses:
+        raise ConfigError(f"--losses: unknown loss '{unknown[0] if unknown else ''}'; choose from: {', '.join(LOSSES)}")
+    config = GeniusRunConfig(
+        queries=args.queries, eval_questions=args.eval_questions, losses=losses,
+        learning_rate=args.learning_rate, beta=args.beta, alpha=args.alpha, epochs=args.epochs,
+        batch_size=args.train_batch_size, warmup=args.warmup, seed=args.seed,
+    )
+    out = Path(args.out) if args.out else Path("runs") / f"genius-{Path(args.model).name or args.model}"
+    summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
+                         progress=not args.no_progress, make_engine=lambda spec: _engine(spec, args.batch_size))
+    _print_run_table(summary)
+    print(f"summary: {out}/summary.json")
+    return 0
+
+
+def _print_run_table(summary: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Genius on {summary['model']}: greedy CoT on held-out problems")
+    for column in ("model", "accuracy", "train loss", "steps", "train s"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for name, result in summary["results"].items():
+        training = result.get("training", {})
+        table.add_row(
+            name, f"{100 * result['eval']['accuracy']:.1f}%",
+            f"{training['train_loss']:.4f}" if training else "-",
+            str(training.get("steps", "-")), f"{training['wall_time_s']:.0f}" if training else "-",
+        )
+    Console(width=120).print(table)
+    pairs = summary["pairs"]
+    print(f"pairs: {pairs['pairs']} from {pairs['queries']} queries; chosen right {100 * pairs['chosen_correct_share']:.1f}%, "
+          f"rejected right {100 * pairs['rejected_correct_share']:.1f}%; calibration region {100 * pairs['calibration_share']:.1f}%")

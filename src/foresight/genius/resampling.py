@@ -1,0 +1,83 @@
+"""Genius's foresight re-sampling (SPEC §3 steps 1-2): a step beam search over one unlabeled
+query that records, at every step, each candidate's full trajectory, foresight score f and
+advantage A. Preference pairs are built from these records afterwards (`genius.pairs`).
+
+Per step k: every open beam proposes N one-line steps (temperature 0.6); each is rolled out to
+the end of the solution (foresight, temperature 1.0); f = mean log-prob of the foresight tokens
+and A = f − Q(parent). The next M beams are drawn without replacement from F_k = softmax(f/τ)
+over all candidates of the step, and carry Q := f.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from foresight.driver import Program
+from foresight.strategies.phi import STEP_PREFIX
+from foresight.strategies.selection import softmax
+from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, look_ahead, roll_out_steps
+
+
+@dataclass(frozen=True)
+class ResamplingConfig:
+    """Foresight re-sampling settings; defaults are the Genius paper's (SPEC §3)."""
+
+    name: str = "genius-resampling"
+    beams: int = 2  # M: beams kept per step
+    rollouts: int = 4  # N: candidate steps per beam
+    steps: int = 4  # K_steps: steps searched per query, one preference pair each
+    exploration_temperature: float = 0.1  # τ of F_k = softmax(f/τ) (paper: open; released script: 0.1)
+    step_temperature: float = 0.6  # sampling temperature of candidate steps
+    foresight_temperature: float = 1.0  # sampling temperature of foresight rollouts
+    step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
+    max_step_tokens: int = 128  # cap on one step's tokens
+    max_tokens: int = 512  # cap on one foresight rollout's tokens
+
+    def __post_init__(self) -> None:
+        for name in ("beams", "rollouts", "steps", "max_step_tokens", "max_tokens"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("exploration_temperature", "step_temperature", "foresight_temperature"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+
+
+def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Generator) -> Program:
+    """The re-sampling search over one query; returns its per-step candidate records."""
+    root = prompt + config.step_prefix
+    beams = [Beam() for _ in range(config.beams)]
+    steps: list[dict[str, Any]] = []
+    for step in range(1, config.steps + 1):
+        candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
+                                               config.max_step_tokens, rng)
+        yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
+        assign_values(beams, candidates)
+        weights = softmax([c.value for c in candidates], config.exploration_temperature)
+        drawn, next_beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
+        steps.append({
+            "step": step,
+            "candidates": [_trajectory(config, beams, c) for c in candidates],
+            # next step's beams, in order: the finished ones carried over, then these candidates
+            "accepted": drawn,
+        })
+        beams = next_beams
+        if all(beam.finished for beam in beams):
+            break
+    return steps
+
+
+def _trajectory(config: ResamplingConfig, beams: list[Beam], candidate: Candidate) -> dict[str, Any]:
+    """A candidate as a training trajectory: the whole response (step prefix, the beam's accepted
+    steps, this step, its foresight) with its f and A."""
+    return {
+        "beam": candidate.beam,
+        "step": candidate.step.text,
+        "trajectory": config.step_prefix + beams[candidate.beam].text + candidate.path_text,
+        "f": candidate.value,
+        "A": candidate.advantage,
+        "terminal": candidate.terminal,
+        "selected": candidate.selected,
+    }

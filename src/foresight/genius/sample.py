@@ -1,0 +1,68 @@
+"""`foresight genius sample`: run foresight re-sampling over every query into a resumable
+run directory (the same crash-safe `RunDir` as evaluation runs: one record per query, fsynced,
+a rerun skips finished queries)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from foresight.driver import Driver, Job, Usage
+from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
+from foresight.evaluate import progress_bar, question_rng
+from foresight.genius.queries import QuerySet
+from foresight.genius.resampling import ResamplingConfig, resampling_program
+from foresight.runs import RunDir
+from foresight.strategies.base import config_dict
+from foresight.tasks.base import Question
+
+
+def sampling_identity(queries: QuerySet, config: ResamplingConfig, engine: Engine, seed: int) -> dict[str, Any]:
+    """Everything that decides the trajectories (batch size does not)."""
+    return {"kind": "genius-sample", "source": queries.source, "resampling": config_dict(config),
+            "model": engine.model_id, "seed": seed}
+
+
+def sample(queries: QuerySet, config: ResamplingConfig, engine: Engine, out_dir: Path, *, seed: int = 0,
+           batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> dict[str, Any]:
+    """Re-sample every query not yet in `out_dir`; returns the run's summary."""
+    run = RunDir(out_dir, sampling_identity(queries, config, engine, seed))
+    pending = [q for q in queries.questions if not run.is_done(q.id)]
+    started = time.perf_counter()
+
+    def jobs():
+        for question in pending:
+            prompt = engine.render_chat(queries.messages(question))
+            yield Job(question, resampling_program(config, prompt, question_rng(seed, question.id)))
+
+    total = len(queries.questions)
+    with progress_bar(progress, "genius sample", total, total - len(pending)) as advance:
+
+        def on_finish(question: Question, steps: list[dict[str, Any]], usage: Usage) -> None:
+            run.append({
+                "id": question.id,
+                "question": question.text,
+                "messages": queries.messages(question),
+                "steps": steps,
+                "generated_tokens": usage.generated_tokens,
+                "prompt_tokens": usage.prompt_tokens,
+                "paper_flops": usage.paper_flops(engine.num_parameters),
+            })
+            advance()
+
+        Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
+
+    wanted = {q.id for q in queries.questions}
+    records = [r for r in run.records.values() if r["id"] in wanted]
+    summary = {
+        "queries": len(records),
+        "steps": sum(len(r["steps"]) for r in records),
+        "candidates": sum(len(s["candidates"]) for r in records for s in r["steps"]),
+        "generated_tokens": sum(r["generated_tokens"] for r in records),
+        "paper_flops": sum(r["paper_flops"] for r in records),
+        "wall_time_s": run.previous_wall_time() + time.perf_counter() - started,
+        "model": engine.model_id,
+    }
+    run.write_summary(summary)
+    return summary
