@@ -18,3 +18,30 @@ def arith_prompt(arith_engine: TransformersEngine) -> str:
 
     task = ArithTask(size=4)
     return arith_engine.render_chat(task.messages(task.questions()[0]))
+
+
+# ----- llama-server (integration tests of the HTTP engine) -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def llama_build():
+    """The cached llama-server build; built here (about 11 minutes on 2 cores) only when missing."""
+    from foresight.llama_server import ensure_built
+
+    return ensure_built()
+
+
+@pytest.fixture(scope="session")
+def arith_gguf(llama_build):
+    from foresight.llama_server import embedded_arith_gguf
+
+    return embedded_arith_gguf(llama_build)
+
+
+@pytest.fixture(scope="session")
+def arith_server(llama_build, arith_gguf, tmp_path_factory):
+    from foresight.llama_server import LlamaServer
+
+    log = tmp_path_factory.mktemp("llama") / "arith-server.log"
+    with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, build=llama_build, log=log) as server:
+        yield server

@@ -13,6 +13,7 @@ script for why it is built from llama-cpp-python's sdist).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import signal
 import socket
@@ -66,6 +67,19 @@ def convert_to_gguf(model_dir: Path, out: Path, outtype: str = "f32", build: Pat
     return out
 
 
+def embedded_arith_gguf(build: Path | None = None) -> Path:
+    """The embedded arith model as an f32 GGUF, cached next to the build, keyed by its files'
+    contents (a retrained model gets a new file)."""
+    from foresight.models import arith_model_dir
+
+    build = build or ensure_built()
+    directory = arith_model_dir()
+    digest = hashlib.sha256()
+    for name in ("config.json", "model.safetensors", "tokenizer.json", "tokenizer.model", "tokenizer_config.json"):
+        digest.update((directory / name).read_bytes())
+    return convert_to_gguf(directory, build / "models" / f"arith-{digest.hexdigest()[:12]}-f32.gguf", "f32", build)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,12 +87,18 @@ def free_port() -> int:
 
 
 class LlamaServer:
-    """One llama-server process on 127.0.0.1; `with LlamaServer(...) as server:` starts and stops it."""
+    """One llama-server process on 127.0.0.1; `with LlamaServer(...) as server:` starts and stops it.
+
+    `exact=True` keeps the KV cache in f32 and flash attention off: llama-server's default f16
+    cache moves an f32 model's log-probs by up to 2e-2 nats per token, f32 by about 2e-5.
+    """
 
     def __init__(self, model: Path, *, alias: str, parallel: int = 4, context: int = 4096, threads: int = 1,
-                 port: int | None = None, build: Path | None = None, log: Path | None = None) -> None:
+                 exact: bool = False, port: int | None = None, build: Path | None = None,
+                 log: Path | None = None) -> None:
         self.build = build or ensure_built()
         self.model, self.alias, self.parallel, self.context, self.threads = model, alias, parallel, context, threads
+        self.exact = exact
         self.port = port or free_port()
         self.log = log
         self.process: subprocess.Popen | None = None
@@ -95,7 +115,7 @@ class LlamaServer:
             # the context is split over the slots: give each slot `context` tokens
             "-c", str(self.context * self.parallel), "-t", str(self.threads), "-tb", str(self.threads),
             "--no-webui",
-        ]
+        ] + (["-fa", "off", "-ctk", "f32", "-ctv", "f32"] if self.exact else [])
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + wait
@@ -144,13 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8080)
     serve.add_argument("--parallel", type=int, default=4)
     serve.add_argument("--threads", type=int, default=1)
+    serve.add_argument("--exact", action="store_true", help="f32 KV cache, no flash attention (log-probs as in f32)")
     args = parser.parse_args(argv)
     if args.command == "convert":
         from foresight.engine.loading import resolve_model
 
         print(convert_to_gguf(resolve_model(args.model).directory, args.out, args.outtype))
         return 0
-    with LlamaServer(args.gguf, alias=args.gguf.stem, parallel=args.parallel, threads=args.threads, port=args.port) as server:
+    with LlamaServer(args.gguf, alias=args.gguf.stem, parallel=args.parallel, threads=args.threads,
+                     exact=args.exact, port=args.port) as server:
         print(f"serving {args.gguf} on {server.url} (Ctrl-C stops)", flush=True)
         try:
             server.process.wait()
