@@ -13,6 +13,11 @@ def arith_engine() -> TransformersEngine:
 
 
 @pytest.fixture(scope="session")
+def smollm2() -> TransformersEngine:
+    return TransformersEngine.from_spec("smollm2", max_batch_size=8)
+
+
+@pytest.fixture(scope="session")
 def arith_prompt(arith_engine: TransformersEngine) -> str:
     from foresight.tasks.arith_task import ArithTask
 

@@ -2,15 +2,9 @@
 
 import pytest
 
-from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import GenerationRequest
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def smollm2():
-    return TransformersEngine.from_spec("smollm2", max_batch_size=8)
 
 
 def test_loads_and_generates_with_exact_logprobs(smollm2):

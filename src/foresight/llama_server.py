@@ -91,6 +91,8 @@ class LlamaServer:
 
     `exact=True` keeps the KV cache in f32 and flash attention off: llama-server's default f16
     cache moves an f32 model's log-probs by up to 2e-2 nats per token, f32 by about 2e-5.
+    Weight repacking is off: on CPUs that report AMX it routes quantized weights to AMX kernels,
+    which crash here (SIGSEGV in ggml_backend_amx_mul_mat loading SmolLM2's Q4_1).
     """
 
     def __init__(self, model: Path, *, alias: str, parallel: int = 4, context: int = 4096, threads: int = 1,
@@ -114,7 +116,7 @@ class LlamaServer:
             "--host", "127.0.0.1", "--port", str(self.port), "-np", str(self.parallel),
             # the context is split over the slots: give each slot `context` tokens
             "-c", str(self.context * self.parallel), "-t", str(self.threads), "-tb", str(self.threads),
-            "--no-webui",
+            "--no-webui", "--no-repack",
         ] + (["-fa", "off", "-ctk", "f32", "-ctv", "f32"] if self.exact else [])
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
