@@ -23,6 +23,7 @@ def records(path: Path):
     return [json.loads(line) for line in path.read_text().splitlines()]
 
 
+@pytest.mark.llama
 def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_server, tmp_path):
     common = ["run", "--task", "arith", "--strategy", "cot", "--limit", "12", "--no-progress"]
     remote = foresight(*common, "--server", arith_server.url, "--out", str(tmp_path / "remote"))
@@ -38,6 +39,7 @@ def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_serve
 
 
 @pytest.mark.slow
+@pytest.mark.llama
 def test_server_killed_mid_run_then_resumed(arith_gguf, llama_build, tmp_path):
     port = free_port()
     out = tmp_path / "out"

@@ -4,18 +4,18 @@ The server is built once and cached (tests/conftest.py: `llama_build`); these te
 token for token with the in-process transformers engine on the same weights.
 """
 
-import json
 import threading
 
 import pytest
 
-from foresight.engine.completions_api import StreamedCompletion
 from foresight.engine.http_engine import HttpEngine, RetryPolicy
 from foresight.engine.types import GenerationRequest
 from foresight.errors import ConfigError, ServerError
 from foresight.tasks.arith_task import ArithTask
 
 from proxy import RewritingProxy
+
+pytestmark = pytest.mark.llama
 
 #: Summed log-prob agreement, f32 GGUF on llama-server (f32 KV cache, no flash attention) vs
 #: f32 safetensors in transformers, over greedy continuations of 81 to 107 tokens. Measured: at
@@ -130,27 +130,6 @@ def test_a_tokenizer_of_another_model_is_refused(arith_server):
     from foresight.engine.loading import load_tokenizer, resolve_model
     with pytest.raises(ConfigError, match="vocabulary of 512 tokens but the local tokenizer has 49152"):
         HttpEngine.connect([arith_server.url], load_tokenizer(resolve_model("smollm2")))
-
-
-def test_legacy_logprob_format_is_read():
-    """vLLM and OpenAI stream `logprobs.tokens` / `token_logprobs` and one usage at the end
-    (no vLLM here to serve it: these events are in the documented wire format)."""
-    response = StreamedCompletion()
-    events = [
-        {"choices": [{"index": 0, "text": " 4", "logprobs": {"tokens": [" 4"], "token_logprobs": [-0.5]}, "finish_reason": None}]},
-        {"choices": [{"index": 1, "text": " 5", "logprobs": {"tokens": [" 5"], "token_logprobs": [-1.5]}, "finish_reason": None}]},
-        {"choices": [{"index": 0, "text": "", "logprobs": {"tokens": ["\n"], "token_logprobs": [-0.25]},
-                      "finish_reason": "stop", "stop_reason": "\n"}]},
-        {"choices": [{"index": 1, "text": "", "logprobs": {"tokens": ["</s>"], "token_logprobs": [-0.75]},
-                      "finish_reason": "stop", "stop_reason": None}]},
-        {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": 3}}},
-    ]
-    for event in events:
-        response.absorb(json.loads(json.dumps(event)))
-    zero, one = response.choices[0], response.choices[1]
-    assert (zero.text, zero.token_logprobs, zero.stop_reason) == (" 4", [-0.5, -0.25], "\n")
-    assert (one.text, one.token_texts, one.finish_reason) == (" 5", [" 5", "</s>"], "stop")
-    assert (response.prompt_tokens, response.cached_tokens, response.completion_tokens) == (9, 3, 4)
 
 
 def test_requests_run_concurrently(arith_server, arith_engine, prompts):

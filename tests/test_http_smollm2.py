@@ -14,7 +14,7 @@ import torch
 from foresight.engine.http_engine import HttpEngine
 from foresight.engine.types import GenerationRequest
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.llama]
 
 TOKEN_TOLERANCE = 0.3  # nats, any one token
 MEAN_TOLERANCE = 0.05  # nats per token, summed over the common greedy path

@@ -31,11 +31,6 @@ LLAMA_CPP_PYTHON_VERSION = "0.3.36"
 BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_llama_server.sh"
 
 
-def cache_dir(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
-    root = os.environ.get("FORESIGHT_LLAMA_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "foresight"
-    return Path(root) / f"llama.cpp-{version}"
-
-
 def ensure_built(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
     """The cached build directory, building it first (minutes) when missing."""
     if not BUILD_SCRIPT.is_file():

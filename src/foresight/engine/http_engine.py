@@ -261,7 +261,7 @@ class HttpEngine:
 
     def _pick(self, count: int) -> Server:
         """The least-loaded server, healthy ones first; for n > 1 only those that honour n."""
-        candidates = [s for s in self.servers if s.honours_n] if count > 1 else self.servers
+        candidates = [s for s in self.servers if s.honours_n or count == 1] or self.servers
         return min(candidates, key=lambda s: (s.failures > 0, s.in_flight))
 
     async def _stream(self, server: Server, body: dict[str, Any]) -> StreamedCompletion:
