@@ -8,7 +8,7 @@ then a concurrency sweep (1, 2, 4, 8, 16 requests in flight) on --sweep-problems
 Prints generated tokens/s (median of --repeats runs for a and b), accuracy, and b/a.
 The two engines sample with different random streams, so their token counts differ a little.
 
-    .venv/bin/python benchmarks/http_throughput.py [--problems 100] [--sweep-problems 20] [--repeats 2]
+    .venv/bin/python benchmarks/http_throughput.py [--problems 100] [--sweep-problems 10] [--repeats 2]
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def measure(label: str, engine, problems: int, batch_size: int, repeats: int) ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", type=int, default=100)
-    parser.add_argument("--sweep-problems", type=int, default=20)
+    parser.add_argument("--sweep-problems", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE)
     args = parser.parse_args()
