@@ -168,6 +168,7 @@ def main(argv: list[str] | None = None) -> int:
 
         print(convert_to_gguf(resolve_model(args.model).directory, args.out, args.outtype))
         return 0
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # `kill` stops the server too
     with LlamaServer(args.gguf, alias=args.gguf.stem, parallel=args.parallel, threads=args.threads,
                      exact=args.exact, port=args.port) as server:
         print(f"serving {args.gguf} on {server.url} (Ctrl-C stops)", flush=True)

@@ -153,8 +153,9 @@ class HttpEngine:
             listing = ", ".join(f"{s.url} serves '{s.model}'" for s in servers)
             raise ConfigError(f"--server URLs must serve one model: {listing}")
         for server, info in zip(servers, infos):
+            # a model's vocabulary may be padded beyond its tokenizer's, never the reverse
             vocab = (info.get("meta") or {}).get("n_vocab")
-            if vocab is not None and vocab != len(tokenizer):
+            if vocab is not None and len(tokenizer) > vocab:
                 raise ConfigError(
                     f"server {server.url}: its model has a vocabulary of {vocab} tokens but the local "
                     f"tokenizer has {len(tokenizer)}; give the served model's tokenizer with --model or --tokenizer"
