@@ -38,8 +38,9 @@ class VllmEngine:
             raise ConfigError(f"--engine vllm needs vLLM: pip install 'foresight[vllm]' ({exc})") from exc
         location = resolve_model(spec)
         tokenizer = load_tokenizer(location)
+        # vLLM reads a checkpoint directory's tokenizer itself and a GGUF file's from its metadata
         path = location.directory / location.gguf_file if location.gguf_file else location.directory
-        llm = LLM(model=str(path), tokenizer=str(location.directory), **llm_options)
+        llm = LLM(model=str(path), **llm_options)
         return cls(llm, tokenizer, location.model_id, count_parameters(location))
 
     def render_chat(self, messages: Sequence[dict[str, str]]) -> str:
