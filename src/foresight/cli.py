@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from foresight.engine.types import DEFAULT_BATCH_SIZE
 from foresight.errors import ConfigError, ForesightError
 
 #: Strategy options on the command line: (flag, config field, argparse keywords). Each applies
@@ -55,6 +54,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from foresight.engine.select import add_engine_arguments
     from foresight.strategies import STRATEGIES
     from foresight.sweep import int_list
     from foresight.tasks import TASK_NAMES
@@ -71,14 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--strategy", default="cot",
         help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
     )
-    run.add_argument("--model", default="arith", help="embedded name (arith, smollm2), checkpoint directory or .gguf file")
     for flag, field_name, keywords in STRATEGY_OPTIONS:
         run.add_argument(flag, dest=field_name, default=None, **keywords)
     run.add_argument("--limit", type=int, default=None, help="run only the first N questions")
     run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
     run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
-    run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"most sample rows per engine call (default {DEFAULT_BATCH_SIZE})")
-    run.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    add_engine_arguments(run)
     run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     sweep = commands.add_parser("sweep", parents=[run], add_help=False, conflict_handler="resolve",
@@ -138,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from foresight.engine.select import engine_from_args
     from foresight.evaluate import evaluate
     from foresight.runs import ensure_writable
 
@@ -147,7 +146,7 @@ def _run(args: argparse.Namespace) -> int:
     strategies = _strategies(args)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{_slug(args.model)}"
     ensure_writable(out)
-    engine = _engine(args)
+    engine = engine_from_args(args)
 
     summaries = []
     for strategy in strategies:
@@ -167,12 +166,11 @@ def _task(args: argparse.Namespace):
 
     if args.limit is not None and args.limit < 1:
         raise ConfigError(f"--limit must be at least 1, got {args.limit}")
-    if args.batch_size < 1:
-        raise ConfigError(f"--batch-size must be at least 1, got {args.batch_size}")
     return load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot)
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    from foresight.engine.select import engine_from_args
     from foresight.report import markdown_table, write_report
     from foresight.runs import ensure_writable
     from foresight.sweep import GRID_OPTIONS, budget_grid, run_sweep
@@ -184,7 +182,7 @@ def _sweep(args: argparse.Namespace) -> int:
     task = _task(args)
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{task.name}-{_slug(args.model)}-{args.strategy}"
     ensure_writable(out)
-    runs = run_sweep(task, configs, _engine(args), out, seed=args.seed, limit=args.limit,
+    runs = run_sweep(task, configs, engine_from_args(args), out, seed=args.seed, limit=args.limit,
                      batch_size=args.batch_size, progress=not args.no_progress)
     print(markdown_table(runs), end="")
     print("wrote: " + ", ".join(str(p) for p in write_report(runs, out)))
@@ -219,16 +217,6 @@ def _strategies(args: argparse.Namespace) -> list:
         make_strategy(name, **{k: v for k, v in given.items() if k in STRATEGIES[name].options})
         for name in names
     ]
-
-
-def _engine(args: argparse.Namespace):
-    if args.threads is not None:
-        import torch
-
-        torch.set_num_threads(args.threads)
-    from foresight.engine.transformers_engine import TransformersEngine
-
-    return TransformersEngine.from_spec(args.model, max_batch_size=args.batch_size)
 
 
 def _slug(model: str) -> str:

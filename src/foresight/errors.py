@@ -23,3 +23,7 @@ class ConfigError(ForesightError):
 
 class RunDirError(ForesightError):
     """A run directory that cannot be written or belongs to another configuration."""
+
+
+class ServerError(ForesightError):
+    """An inference server that cannot be reached, keeps failing, or answers without what we need."""

@@ -7,6 +7,7 @@ Nothing is ever fetched from a hub: loading is forced offline.
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,23 +59,65 @@ def resolve_model(spec: str) -> ModelLocation:
 
 def load_model_and_tokenizer(location: ModelLocation, dtype: str = "float32"):
     """Load a causal LM and its tokenizer from local files only, in eval mode."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
-    kwargs = {"gguf_file": location.gguf_file} if location.gguf_file else {}
+    tokenizer = load_tokenizer(location)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(location.directory, local_files_only=True, **kwargs)
         model = AutoModelForCausalLM.from_pretrained(
-            location.directory, local_files_only=True, dtype=getattr(torch, dtype), **kwargs
+            location.directory, local_files_only=True, dtype=getattr(torch, dtype), **_gguf_kwargs(location)
         )
     except (OSError, ValueError, KeyError) as exc:
-        reason = " ".join(str(exc).split())  # transformers' messages span lines; ours is one
-        raise ModelLoadError(f"model '{location.model_id}': could not be loaded: {reason}") from exc
+        raise _load_error(location, exc) from exc
     model.eval()
+    return model, tokenizer
+
+
+def load_tokenizer(location: ModelLocation):
+    """The model's tokenizer alone (engines that run the model elsewhere need only this).
+
+    It must carry a chat template: foresight renders every prompt through the model's own.
+    """
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(location.directory, local_files_only=True, **_gguf_kwargs(location))
+    except (OSError, ValueError, KeyError) as exc:
+        raise _load_error(location, exc) from exc
     if tokenizer.chat_template is None:
         raise ModelLoadError(
             f"model '{location.model_id}': its tokenizer has no chat template; "
             "foresight renders every prompt through the model's own template"
         )
-    return model, tokenizer
+    return tokenizer
+
+
+def count_parameters(location: ModelLocation) -> int:
+    """Parameter count read from the weight files' headers, without loading the weights."""
+    if location.gguf_file:
+        from gguf import GGUFReader
+
+        reader = GGUFReader(location.directory / location.gguf_file)
+        return sum(int(tensor.n_elements) for tensor in reader.tensors)
+    from safetensors import safe_open
+
+    files = sorted(location.directory.glob("*.safetensors"))
+    if not files:
+        raise ModelLoadError(f"model '{location.model_id}': no .safetensors weights to count parameters from")
+    total = 0
+    for path in files:
+        with safe_open(path, framework="numpy") as weights:
+            for name in weights.keys():
+                shape = weights.get_slice(name).get_shape()
+                total += int(math.prod(shape))
+    return total
+
+
+def _gguf_kwargs(location: ModelLocation) -> dict[str, str]:
+    return {"gguf_file": location.gguf_file} if location.gguf_file else {}
+
+
+def _load_error(location: ModelLocation, exc: Exception) -> ModelLoadError:
+    reason = " ".join(str(exc).split())  # transformers' messages span lines; ours is one
+    return ModelLoadError(f"model '{location.model_id}': could not be loaded: {reason}")

@@ -17,6 +17,7 @@ from typing import Sequence
 import torch
 
 from foresight.engine.loading import ModelLocation, load_model_and_tokenizer, resolve_model
+from foresight.engine.prompts import decode_continuation, encode_prompt, render_chat
 from foresight.engine.sampling import row_keys, sample_tokens
 from foresight.engine.stopping import StopScreen, first_stop, token_texts
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Completion, GenerationRequest, Sample
@@ -59,15 +60,11 @@ class TransformersEngine:
 
     def render_chat(self, messages: Sequence[dict[str, str]]) -> str:
         """The model's own chat template, ending inside a fresh assistant turn."""
-        return self.tokenizer.apply_chat_template(
-            list(messages), add_generation_prompt=True, tokenize=False
-        )
+        return render_chat(self.tokenizer, messages)
 
     def encode_prompt(self, prompt: str) -> list[int]:
         """Prompt ids; BOS is added only where the rendered template does not already hold it."""
-        bos = self.tokenizer.bos_token
-        has_bos = bool(bos) and prompt.startswith(bos)
-        return self.tokenizer.encode(prompt, add_special_tokens=not has_bos)
+        return encode_prompt(self.tokenizer, prompt)
 
     def count_tokens(self, text: str) -> int:
         return len(self.encode_prompt(text))
@@ -207,10 +204,7 @@ class TransformersEngine:
     # ----- finishing rows ------------------------------------------------------------------
 
     def _decode_continuation(self, tokens: list[int], context: list[int]) -> str:
-        """Text of `tokens` as it continues the prompt (context keeps leading spaces intact)."""
-        prefix = self.tokenizer.decode(context)
-        full = self.tokenizer.decode(context + tokens)
-        return full[len(prefix):] if full.startswith(prefix) else self.tokenizer.decode(tokens)
+        return decode_continuation(self.tokenizer, tokens, context)
 
     def _end_of_row(self, tokens: list[int], logprobs: list[float], context: list[int], screen: StopScreen | None,
                     ended: bool, stop_candidate: bool, at_length: bool) -> Sample | None:

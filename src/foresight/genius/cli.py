@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from foresight.engine.types import DEFAULT_BATCH_SIZE
 from foresight.errors import ConfigError
 from foresight.genius.losses import LOSSES
 
@@ -59,13 +58,12 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
 
     run = actions.add_parser("run", help="the whole loop on arith: sample, pairs, train ACO and DPO, evaluate before/after")
-    run.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
     run.add_argument("--out", default=None, help="output directory (default runs/genius-<model>)")
     run.add_argument("--queries", type=int, default=1000, help="unlabeled arith queries (default 1000)")
     run.add_argument("--eval-questions", type=int, default=500, help="held-out labeled problems for evaluation (default 500)")
     run.add_argument("--losses", default="aco,dpo", help="comma-separated losses to train and compare (default aco,dpo)")
     _add_training_options(run)
-    _add_engine_options(run, model=False)
+    _add_engine_options(run)
     _add_resampling_options(run)
 
 
@@ -74,12 +72,12 @@ def _add_query_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--arith", type=int, default=None, metavar="COUNT", help="COUNT generated arith problems with answers withheld")
 
 
-def _add_engine_options(parser: argparse.ArgumentParser, model: bool = True) -> None:
-    if model:
-        parser.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
+def _add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """The shared model/engine flags (`--model`, `--server URL`, ...) plus seed and progress."""
+    from foresight.engine.select import add_engine_arguments
+
+    add_engine_arguments(parser)
     parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, help=f"most sample rows per engine call (default {DEFAULT_BATCH_SIZE})")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -119,19 +117,15 @@ def _resampling_config(args: argparse.Namespace):
         raise ConfigError(str(exc)) from None
 
 
-def _engine(spec: str, batch_size: int):
-    from foresight.engine.transformers_engine import TransformersEngine
-
-    return TransformersEngine.from_spec(spec, max_batch_size=batch_size)
-
-
 def _sample(args: argparse.Namespace) -> int:
     from foresight.genius.queries import load_queries
     from foresight.genius.sample import sample
 
     queries = load_queries(args.queries, args.arith)
     config = _resampling_config(args)
-    summary = sample(queries, config, _engine(args.model, args.batch_size), Path(args.out), seed=args.seed,
+    from foresight.engine.select import engine_from_args
+
+    summary = sample(queries, config, engine_from_args(args), Path(args.out), seed=args.seed,
                      batch_size=args.batch_size, progress=not args.no_progress)
     print(json.dumps(summary, indent=2))
     return 0
@@ -170,6 +164,11 @@ def _train(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from foresight.genius.loop import GeniusRunConfig, run_genius
 
+    from foresight.engine.select import engine_from_args
+
+    if args.server:
+        raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
+                          "run `genius sample --server URL`, then `genius pairs` and `genius train`")
     losses = tuple(name.strip() for name in args.losses.split(",") if name.strip())
     unknown = [name for name in losses if name not in LOSSES]
     if unknown or not losses:
@@ -181,7 +180,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     out = Path(args.out) if args.out else Path("runs") / f"genius-{Path(args.model).name or args.model}"
     summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
-                         progress=not args.no_progress, make_engine=lambda spec: _engine(spec, args.batch_size))
+                         progress=not args.no_progress,
+                         make_engine=lambda spec: engine_from_args(argparse.Namespace(**(vars(args) | {"model": spec}))))
     _print_run_table(summary)
     print(f"summary: {out}/summary.json")
     return 0

@@ -1,0 +1,95 @@
+"""`foresight run --server` end to end against a real llama-server: same answers as in-process,
+and a server killed mid-run costs no finished record."""
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from foresight.llama_server import LlamaServer, free_port
+
+FORESIGHT = [sys.executable, "-m", "foresight.cli"]
+
+
+def foresight(*args):
+    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, timeout=600)
+
+
+def records(path: Path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.llama
+def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_server, tmp_path):
+    common = ["run", "--task", "arith", "--strategy", "cot", "--limit", "12", "--no-progress"]
+    remote = foresight(*common, "--server", arith_server.url, "--out", str(tmp_path / "remote"))
+    local = foresight(*common, "--out", str(tmp_path / "local"))
+    assert remote.returncode == 0, remote.stderr
+    assert local.returncode == 0, local.stderr
+    by_server, in_process = records(tmp_path / "remote" / "cot" / "records.jsonl"), records(tmp_path / "local" / "cot" / "records.jsonl")
+    assert [r["id"] for r in by_server] == [r["id"] for r in in_process]
+    for a, b in zip(by_server, in_process):
+        assert (a["prediction"], a["response"], a["generated_tokens"], a["prompt_tokens"], a["paper_flops"]) == \
+               (b["prediction"], b["response"], b["generated_tokens"], b["prompt_tokens"], b["paper_flops"])
+    assert by_server[0]["model"] == "arith-f32" and in_process[0]["model"] == "arith"
+
+
+@pytest.mark.slow
+@pytest.mark.llama
+def test_server_killed_mid_run_then_resumed(arith_gguf, llama_build, tmp_path):
+    port = free_port()
+    out = tmp_path / "out"
+    args = ["run", "--task", "arith", "--strategy", "sc", "--n", "4", "--limit", "30", "--batch-size", "8",
+            "--server", f"http://127.0.0.1:{port}", "--retries", "2", "--retry-delay", "0.05", "--out", str(out), "--no-progress"]
+    path = out / "sc@4" / "records.jsonl"
+    server = LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, port=port, build=llama_build).start()
+
+    def kill_after_three_records():
+        while not path.exists() or len(path.read_text().splitlines()) < 3:
+            time.sleep(0.01)
+        server.kill()
+
+    killer = threading.Thread(target=kill_after_three_records, daemon=True)
+    killer.start()
+    failed = foresight(*args)
+    killer.join(timeout=60)
+    assert failed.returncode == 2
+    error = failed.stderr.strip().splitlines()
+    assert len(error) == 1 and error[0].startswith("foresight: error: server http://127.0.0.1:")
+    assert f"127.0.0.1:{port}" in error[0] and "failed 3 attempts" in error[0]
+    kept = records(path)
+    assert 3 <= len(kept) < 30
+
+    with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, port=port, build=llama_build):
+        resumed = foresight(*args)
+    assert resumed.returncode == 0, resumed.stderr
+    after = records(path)
+    assert [r["id"] for r in after[: len(kept)]] == [r["id"] for r in kept]
+    assert len(after) == 30 and len({r["id"] for r in after}) == 30
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--concurrency", "4"], "--concurrency applies only with --server"),
+        (["--server", "localhost:8080"], "--server 'localhost:8080': give a URL starting with http://"),
+        (["--server", "http://127.0.0.1:9", "--engine", "vllm"], "--engine vllm runs in-process"),
+    ],
+)
+def test_bad_server_flags_fail_on_one_line(tmp_path, args, message):
+    result = foresight("run", "--limit", "1", "--out", str(tmp_path / "o"), "--no-progress", *args)
+    assert result.returncode == 2
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_unreachable_server_fails_on_one_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    result = foresight("run", "--limit", "1", "--server", url, "--retries", "1", "--retry-delay", "0.01",
+                       "--out", str(tmp_path / "o"), "--no-progress")
+    assert result.returncode == 2
+    assert f"foresight: error: server {url} is not reachable after 2 attempts" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
