@@ -18,7 +18,7 @@ import numpy as np
 from foresight.driver import Program
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
-from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, look_ahead, roll_out_steps
+from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, expand_with_foresight
 
 
 @dataclass(frozen=True)
@@ -51,9 +51,7 @@ def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Gen
     beams = [Beam() for _ in range(config.beams)]
     steps: list[dict[str, Any]] = []
     for step in range(1, config.steps + 1):
-        candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
-                                               config.max_step_tokens, rng)
-        yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
+        candidates = yield from expand_with_foresight(root, beams, config, rng)
         assign_values(beams, candidates)
         weights = softmax([c.value for c in candidates], config.exploration_temperature)
         drawn, next_beams = draw_next_beams(config.beams, beams, candidates, weights, rng)

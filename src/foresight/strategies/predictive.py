@@ -16,7 +16,7 @@ from foresight.driver import Program
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
-from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, look_ahead, roll_out_steps
+from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, expand_with_foresight
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,7 @@ def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExt
     beams = [Beam() for _ in range(config.beams)]
     steps_trace: list[dict[str, Any]] = []
     for step in range(1, config.max_steps + 1):
-        candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
-                                               config.max_step_tokens, rng)
-        yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
+        candidates = yield from expand_with_foresight(root, beams, config, rng)
         for candidate in candidates:
             candidate.value = look_ahead_score(candidate)
         weights = softmax([c.value for c in candidates], config.selection_temperature)

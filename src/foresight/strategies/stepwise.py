@@ -100,6 +100,16 @@ def look_ahead(root: str, beams: list[Beam], candidates: list[Candidate], temper
         candidate.foresight = completion.samples[0]
 
 
+def expand_with_foresight(root: str, beams: list[Beam], config: Any, rng: np.random.Generator) -> Requests:
+    """Candidate steps for every open beam, each rolled out to the end of the solution: the step
+    of searches that value every candidate by its foresight (predictive decoding, Genius).
+    `config` supplies rollouts, step_temperature, max_step_tokens, foresight_temperature, max_tokens."""
+    candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
+                                           config.max_step_tokens, rng)
+    yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)
+    return candidates
+
+
 def assign_values(beams: list[Beam], candidates: list[Candidate]) -> None:
     """F = mean log-prob of the candidate's foresight; a candidate without one (a terminal step,
     or no look-ahead at all) is valued by its own step's mean log-prob. A = F − F_prev of the
