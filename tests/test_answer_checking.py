@@ -60,6 +60,7 @@ def test_votes_on_equal_numbers_agree():
     assert extract_math_answer("The answer is: \\boxed{\\dfrac{6}{8}}") == "3/4"
 
 
+@pytest.mark.benchmark_data
 def test_scibench_counts_answers_within_five_percent():
     scibench = load_task("scibench")
     gold = "\u22121.642876"  # a real SciBench target: unicode minus

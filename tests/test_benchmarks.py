@@ -20,6 +20,7 @@ def stated(name, gold):
     return f"Step one.\nThe answer is: \\boxed{{{gold}}}" if name in MATH | {"math500"} else f"Step one.\nThe answer is {gold}"
 
 
+@pytest.mark.benchmark_data
 @pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_every_shared_file_loads_and_every_gold_scores(name):
     task = load_task(name)
@@ -40,6 +41,7 @@ def test_every_shared_file_loads_and_every_gold_scores(name):
         assert not task.is_correct(task.extract_answer(stated(name, other)), questions[0].gold)
 
 
+@pytest.mark.benchmark_data
 def test_arc_items_labelled_with_numbers_are_mapped_to_letters():
     mapped = [q for q in load_task("arc").questions() if "original_target" in q.meta]
     assert len(mapped) == 22
@@ -48,6 +50,7 @@ def test_arc_items_labelled_with_numbers_are_mapped_to_letters():
         assert "(A)" in question.text and "(1)" not in question.text
 
 
+@pytest.mark.benchmark_data
 def test_context_tasks_show_context_question_and_options():
     question = load_task("reclor").questions()[0]
     assert question.text.startswith("In a business whose owners")
@@ -55,6 +58,7 @@ def test_context_tasks_show_context_question_and_options():
     assert "\n(D) " in question.text and question.gold == "A"
 
 
+@pytest.mark.benchmark_data
 def test_prompts_ask_for_steps_and_the_family_answer_line():
     gsm8k, arc, strategyqa = load_task("gsm8k"), load_task("arc"), load_task("strategyqa")
     system, user = gsm8k.messages(gsm8k.questions()[0])

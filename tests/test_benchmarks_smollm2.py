@@ -19,8 +19,7 @@ from foresight.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.tasks import load_task
 
-pytestmark = pytest.mark.slow
-
+pytestmark = [pytest.mark.slow, pytest.mark.benchmark_data]
 
 
 def test_smollm2_on_gsm8k_and_arc_through_records_report_and_plot(tmp_path, smollm2):

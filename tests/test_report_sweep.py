@@ -68,7 +68,8 @@ def test_a_report_reads_records_without_touching_them(tmp_path, arith_engine):
         (["sweep", "--strategy", "phi", "--beams", "0,2"], "expected integers of at least 1"),
         (["sweep", "--strategy", "phi", "--n", "2,4"], "--n does not apply to strategy phi"),
         (["run", "--task", "math500"], "task 'math500' is not shipped"),
-        (["run", "--task", "gsm8k", "--few-shot", "/nonexistent/shots.jsonl"], "/nonexistent/shots.jsonl: no such file"),
+        pytest.param(["run", "--task", "gsm8k", "--few-shot", "/nonexistent/shots.jsonl"], "/nonexistent/shots.jsonl: no such file",
+                     marks=pytest.mark.benchmark_data),
     ],
 )
 def test_bad_report_and_sweep_arguments_fail_on_one_line(tmp_path, args, message):

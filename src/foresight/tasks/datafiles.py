@@ -20,14 +20,18 @@ _REPOSITORY_ROOT = Path(__file__).resolve().parents[3]
 SHARED_DATA_DIR = _REPOSITORY_ROOT.parent / "shared" / "data" / "benchmarks"
 
 
+def benchmark_dir() -> Path:
+    """Where the benchmark files are looked for: `$FORESIGHT_DATA_DIR`, else the shared folder."""
+    configured = os.environ.get(DATA_DIR_VARIABLE)
+    return Path(configured) if configured else SHARED_DATA_DIR
+
+
 def benchmark_file(file_name: str, task_name: str) -> Path:
     """The default file of a benchmark: `$FORESIGHT_DATA_DIR/file_name` when the variable is
     set, else the shared folder beside the repository; a DataError naming the path otherwise."""
-    configured = os.environ.get(DATA_DIR_VARIABLE)
-    directory = Path(configured) if configured else SHARED_DATA_DIR
-    path = directory / file_name
+    path = benchmark_dir() / file_name
     if not path.is_file():
-        origin = f"${DATA_DIR_VARIABLE}" if configured else "the shared data folder"
+        origin = f"${DATA_DIR_VARIABLE}" if os.environ.get(DATA_DIR_VARIABLE) else "the shared data folder"
         raise DataError(
             f"task '{task_name}': {path} not found (in {origin}); "
             f"set {DATA_DIR_VARIABLE} to the folder holding {file_name}, or pass --data PATH"
