@@ -93,3 +93,15 @@ def test_unreachable_server_fails_on_one_line(tmp_path):
     assert result.returncode == 2
     assert f"foresight: error: server {url} is not reachable after 2 attempts" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.llama
+def test_genius_sampling_runs_on_a_server(arith_server, tmp_path):
+    done = foresight("genius", "sample", "--arith", "2", "--steps", "2", "--server", arith_server.url,
+                     "--out", str(tmp_path / "sample"), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    sampled = records(tmp_path / "sample" / "records.jsonl")
+    assert len(sampled) == 2 and all(len(r["steps"][0]["candidates"]) == 8 for r in sampled)
+    assert json.loads((tmp_path / "sample" / "config.json").read_text())["identity"]["model"] == "arith-f32"
+    refused = foresight("genius", "run", "--server", arith_server.url, "--out", str(tmp_path / "run"))
+    assert refused.returncode == 2 and "genius run trains local checkpoints" in refused.stderr
