@@ -96,7 +96,7 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_genius_command(args: argparse.Namespace) -> int:
-    if getattr(args, "threads", None) is not None:
+    if args.genius_command == "train" and args.threads is not None:  # the others set it with their engine
         import torch
 
         torch.set_num_threads(args.threads)
@@ -118,13 +118,12 @@ def _resampling_config(args: argparse.Namespace):
 
 
 def _sample(args: argparse.Namespace) -> int:
+    from foresight.engine.select import engine_from_args
     from foresight.genius.queries import load_queries
     from foresight.genius.sample import sample
 
     queries = load_queries(args.queries, args.arith)
     config = _resampling_config(args)
-    from foresight.engine.select import engine_from_args
-
     summary = sample(queries, config, engine_from_args(args), Path(args.out), seed=args.seed,
                      batch_size=args.batch_size, progress=not args.no_progress)
     print(json.dumps(summary, indent=2))
