@@ -117,6 +117,13 @@ def _resampling_config(args: argparse.Namespace):
         raise ConfigError(str(exc)) from None
 
 
+def _training_settings(args: argparse.Namespace):
+    from foresight.genius.train import TrainingSettings
+
+    return TrainingSettings(learning_rate=args.learning_rate, beta=args.beta, alpha=args.alpha, epochs=args.epochs,
+                            batch_size=args.train_batch_size, warmup=args.warmup)
+
+
 def _sample(args: argparse.Namespace) -> int:
     from foresight.engine.select import engine_from_args
     from foresight.genius.queries import load_queries
@@ -144,14 +151,10 @@ def _pairs(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     from foresight.genius.train import LoraSettings, train_on_pairs
-    from foresight.genius.trainer import GeniusConfig
 
-    config = GeniusConfig(
-        output_dir=str(Path(args.out) / "trainer"), loss=args.loss, beta=args.beta, alpha=args.alpha,
-        learning_rate=args.learning_rate, num_train_epochs=args.epochs,
-        per_device_train_batch_size=args.train_batch_size, gradient_accumulation_steps=args.grad_accum,
-        warmup_steps=args.warmup, max_length=args.max_length, seed=args.seed,
-        logging_steps=1, save_strategy="no", report_to=[],
+    config = _training_settings(args).trainer_config(
+        Path(args.out) / "trainer", args.loss, args.seed,
+        gradient_accumulation_steps=args.grad_accum, max_length=args.max_length,
     )
     report = train_on_pairs(Path(args.pairs), args.model, Path(args.out), config,
                             LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha))
@@ -161,9 +164,8 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from foresight.genius.loop import GeniusRunConfig, run_genius
-
     from foresight.engine.select import engine_from_args
+    from foresight.genius.loop import GeniusRunConfig, run_genius
 
     if args.server:
         raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
@@ -172,11 +174,8 @@ def _run(args: argparse.Namespace) -> int:
     unknown = [name for name in losses if name not in LOSSES]
     if unknown or not losses:
         raise ConfigError(f"--losses: unknown loss '{unknown[0] if unknown else ''}'; choose from: {', '.join(LOSSES)}")
-    config = GeniusRunConfig(
-        queries=args.queries, eval_questions=args.eval_questions, losses=losses,
-        learning_rate=args.learning_rate, beta=args.beta, alpha=args.alpha, epochs=args.epochs,
-        batch_size=args.train_batch_size, warmup=args.warmup, seed=args.seed,
-    )
+    config = GeniusRunConfig(queries=args.queries, eval_questions=args.eval_questions, losses=losses,
+                             training=_training_settings(args), seed=args.seed)
     out = Path(args.out) if args.out else Path("runs") / f"genius-{Path(args.model).name or args.model}"
     summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
                          progress=not args.no_progress,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,24 +22,18 @@ from foresight.errors import RunDirError
 from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
 from foresight.genius.queries import load_queries
 from foresight.genius.resampling import ResamplingConfig
-from foresight.genius.train import LoraSettings, train_on_pairs
+from foresight.genius.train import LoraSettings, TrainingSettings, train_on_pairs
 
 
 @dataclass(frozen=True)
 class GeniusRunConfig:
-    """The loop's sizes and training settings. Training defaults suit the embedded tiny model on
-    CPU (the paper's lr 5e-7 / batch 128 are for an 8B model and would not move a 0.5M one)."""
+    """The loop's sizes, the losses to compare, and how each model is trained."""
 
     queries: int = 1000  # unlabeled arith queries to self-train on
     eval_questions: int = 500  # held-out labeled problems for the before/after evaluation
     losses: tuple[str, ...] = ("aco", "dpo")
-    learning_rate: float = 1e-5
-    beta: float = 0.1
-    alpha: float = 1.0
-    epochs: float = 1.0
-    batch_size: int = 32  # pairs per optimizer step
-    warmup: float = 0.1  # share of steps spent warming up the learning rate
-    seed: int = 0
+    training: TrainingSettings = field(default_factory=TrainingSettings)
+    seed: int = 0  # of sampling, pairs, training and evaluation
 
 
 def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: ResamplingConfig,
@@ -72,13 +66,14 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
     for loss in config.losses:
         model_dir = out / "models" / loss
         training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
-            pairs_path, model_spec, model_dir, _trainer_config(config, loss, out / "trainer" / loss), lora
+            pairs_path, model_spec, model_dir,
+            config.training.trainer_config(out / "trainer" / loss, loss, config.seed, disable_tqdm=True), lora,
         )
         results[loss] = {"eval": evaluate_model(make_engine(str(model_dir)), loss),
                          "training": {k: v for k, v in training.items() if k != "log_history"}}
     summary = {
         "model": model_spec,
-        "config": config.__dict__ | {"losses": list(config.losses)},
+        "config": asdict(config),
         "sampling": sampling,
         "pairs": stats.as_dict() | _pair_correctness(rows, config.queries),
         "results": results,
@@ -88,17 +83,6 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
     return summary
 
 
-def _trainer_config(config: GeniusRunConfig, loss: str, output_dir: Path):
-    from foresight.genius.trainer import GeniusConfig
-
-    return GeniusConfig(
-        output_dir=str(output_dir), loss=loss, beta=config.beta, alpha=config.alpha,
-        learning_rate=config.learning_rate, num_train_epochs=config.epochs,
-        per_device_train_batch_size=config.batch_size, warmup_steps=config.warmup, seed=config.seed,
-        logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=True,
-    )
-
-
 def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora: LoraSettings) -> dict[str, Any] | None:
     """The report of a training already finished in `model_dir` with these settings (a rerun
     resumes); a model trained with other settings is refused rather than silently reused."""
@@ -106,9 +90,7 @@ def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora
     if not report_path.is_file():
         return None
     report = json.loads(report_path.read_text())
-    wanted = {"loss": loss, "beta": config.beta, "alpha": config.alpha, "learning_rate": config.learning_rate,
-              "epochs": config.epochs, "batch_size": config.batch_size, "warmup": config.warmup,
-              "seed": config.seed, "lora_rank": lora.rank}
+    wanted = asdict(config.training) | {"loss": loss, "seed": config.seed, "lora_rank": lora.rank}
     changed = sorted(key for key, value in wanted.items() if report.get(key) != value)
     if changed:
         raise RunDirError(f"{model_dir} holds a model trained with other settings (differs in: {', '.join(changed)}); "

@@ -10,7 +10,6 @@ through `accelerate`); TRL handles the distribution.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,31 @@ from typing import Any
 from foresight.genius.losses import NEEDS_ADVANTAGES
 from foresight.genius.pairs import read_pairs
 
-log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TrainingSettings:
+    """The optimisation settings both `genius train` and `genius run` take. Defaults suit the
+    embedded tiny model on CPU (the paper's lr 5e-7 / batch 128 are for an 8B model and would
+    not move a 0.5M one)."""
+
+    learning_rate: float = 1e-5
+    beta: float = 0.1
+    alpha: float = 1.0
+    epochs: float = 1.0
+    batch_size: int = 32  # pairs per device per optimizer step
+    warmup: float = 0.1  # share of steps spent warming up the learning rate
+
+    def trainer_config(self, output_dir: Path, loss: str, seed: int, **extra: Any):
+        """The `GeniusConfig` (TRL arguments) for one training with these settings."""
+        from foresight.genius.trainer import GeniusConfig
+
+        return GeniusConfig(
+            output_dir=str(output_dir), loss=loss, beta=self.beta, alpha=self.alpha,
+            learning_rate=self.learning_rate, num_train_epochs=self.epochs,
+            per_device_train_batch_size=self.batch_size, warmup_steps=self.warmup, seed=seed,
+            logging_steps=1, save_strategy="no", report_to=[], **extra,
+        )
 
 
 @dataclass(frozen=True)
