@@ -1,0 +1,131 @@
+"""Why a step search did or did not beat voting: diagnostics read from a phi or predictive run.
+
+Reads the records of one run directory (strategy traces included) and prints, over its questions:
+
+- accuracy of the answers the search chose, how many questions had *any* right final
+  completion among the beams (the ceiling of the final choice) and any right foresight path;
+- what majority voting over the search's own paths would have scored: over the final
+  completions, and over every foresight path the search generated;
+- how well each value the search computes ranks right paths above wrong ones *within a step*:
+  the share of (right, wrong) candidate pairs of the same step where the right one has the higher
+  value (ties count half), for the step score, F, A, the alignment C and the selection weight
+  (a value the strategy does not compute, constant over the run, prints as -);
+- how sharp the selection is: the median over steps of the largest over the smallest weight;
+- why stepping stopped.
+
+A path is right when the task's answer extraction and scoring accept it against the gold answer.
+
+    .venv/bin/python benchmarks/step_search_diagnostics.py runs/accuracy-compute/phi [RUN_DIR ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from foresight.runs import read_records
+from foresight.tasks import load_task
+
+VALUES = {"step score": "score", "F": "F", "A": "A", "C": "C", "weight": "weight"}
+
+
+def majority_is_right(answers: list[str | None], gold: str, is_correct: Callable[[str | None, str | None], bool]) -> bool:
+    """Majority vote over the answers given (no answer never wins); ties go to the first seen."""
+    votes = Counter(answer for answer in answers if answer is not None)
+    return bool(votes) and is_correct(votes.most_common(1)[0][0], gold)
+
+
+def pairwise_ranking(values: list[float], right: list[bool]) -> tuple[float, int]:
+    """(right-above-wrong count with ties as half, number of right/wrong pairs) of one step."""
+    wins, pairs = 0.0, 0
+    for value_right in (v for v, r in zip(values, right) if r):
+        for value_wrong in (v for v, r in zip(values, right) if not r):
+            wins += 1.0 if value_right > value_wrong else 0.5 if value_right == value_wrong else 0.0
+            pairs += 1
+    return wins, pairs
+
+
+def diagnose(run_dir: Path) -> dict[str, Any]:
+    if not (run_dir / "config.json").is_file():
+        raise SystemExit(f"{run_dir}: not a run directory (no config.json)")
+    identity = json.loads((run_dir / "config.json").read_text())["identity"]
+    task = load_task(identity["task"])
+    records, _ = read_records(run_dir / "records.jsonl")
+    graded = [r for r in records.values() if r.get("gold") is not None and "steps" in r.get("trace", {})]
+    if not graded:
+        raise SystemExit(f"{run_dir}: no records with a gold answer and a step-search trace")
+
+    def right(text: str, gold: str) -> bool:
+        return task.is_correct(task.extract_answer(text), gold)
+
+    counts: Counter[str] = Counter()
+    ranking = {name: [0.0, 0] for name in VALUES}
+    seen: dict[str, set[float]] = {name: set() for name in VALUES}
+    sharpness, stops = [], Counter()
+    for record in graded:
+        gold, trace = record["gold"], record["trace"]
+        counts["chosen"] += bool(record["correct"])
+        # phi records each final completion with its values, predictive only its text
+        finals = [c["text"] if isinstance(c, dict) else c for c in trace.get("final", {}).get("completions", [])]
+        counts["any final right"] += any(right(text, gold) for text in finals)
+        counts["vote over finals"] += majority_is_right([task.extract_answer(t) for t in finals], gold, task.is_correct)
+        paths: list[str | None] = []
+        any_path_right = False
+        for step in trace["steps"]:
+            valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
+            texts = [c["text"] + "\n" + c["foresight"] for c in valued]
+            paths += [task.extract_answer(text) for text in texts]
+            reaches = [right(text, gold) for text in texts]
+            any_path_right = any_path_right or any(reaches)
+            for name, key in VALUES.items():
+                seen[name].update(c[key] for c in valued)
+                wins, pairs = pairwise_ranking([c[key] for c in valued], reaches)
+                ranking[name][0] += wins
+                ranking[name][1] += pairs
+            weights = [c["weight"] for c in valued if c["weight"] > 0]
+            if len(weights) > 1:
+                sharpness.append(max(weights) / min(weights))
+        counts["vote over all foresight paths"] += majority_is_right(paths, gold, task.is_correct)
+        counts["any foresight path right"] += any_path_right
+        if "stop_reason" in trace:  # phi records why stepping ended; predictive always runs T steps
+            stops[trace["stop_reason"]] += 1
+    return {
+        "run": str(run_dir), "questions": len(graded), "counts": dict(counts),
+        "ranking": {name: (wins / pairs if pairs and len(seen[name]) > 1 else None)
+                    for name, (wins, pairs) in ranking.items()},
+        "pairs": ranking["F"][1],
+        "median_weight_ratio": float(np.median(sharpness)) if sharpness else None,
+        "stops": dict(stops),
+    }
+
+
+def print_report(result: dict[str, Any]) -> None:
+    n = result["questions"]
+    print(f"\n{result['run']}: {n} questions")
+    print("| what | questions right | % |\n|---|---|---|")
+    for name, value in result["counts"].items():
+        print(f"| {name} | {value} | {100 * value / n:.1f} |")
+    print(f"\nwithin-step ranking of right over wrong paths ({result['pairs']} pairs):")
+    print("| value | right ranked above wrong |\n|---|---|")
+    for name, share in result["ranking"].items():
+        print(f"| {name} | {'-' if share is None else f'{share:.3f}'} |")
+    ratio = result["median_weight_ratio"]
+    print(f"\nmedian largest/smallest selection weight in a step: {'-' if ratio is None else f'{ratio:.2f}'}")
+    if result["stops"]:
+        print("stop reasons: " + ", ".join(f"{k} {v}" for k, v in sorted(result["stops"].items())))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="+", type=Path, help="run directories of phi or predictive")
+    for run_dir in parser.parse_args().runs:
+        print_report(diagnose(run_dir))
+
+
+if __name__ == "__main__":
+    main()
