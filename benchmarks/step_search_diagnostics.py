@@ -60,9 +60,6 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
     if not graded:
         raise SystemExit(f"{run_dir}: no records with a gold answer and a step-search trace")
 
-    def right(text: str, gold: str) -> bool:
-        return task.is_correct(task.extract_answer(text), gold)
-
     counts: Counter[str] = Counter()
     ranking = {name: [0.0, 0] for name in VALUES}
     seen: dict[str, set[float]] = {name: set() for name in VALUES}
@@ -72,15 +69,16 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
         counts["chosen"] += bool(record["correct"])
         # phi records each final completion with its values, predictive only its text
         finals = [c["text"] if isinstance(c, dict) else c for c in trace.get("final", {}).get("completions", [])]
-        counts["any final right"] += any(right(text, gold) for text in finals)
-        counts["vote over finals"] += majority_is_right([task.extract_answer(t) for t in finals], gold, task.is_correct)
+        final_answers = [task.extract_answer(text) for text in finals]
+        counts["any final right"] += any(task.is_correct(answer, gold) for answer in final_answers)
+        counts["vote over finals"] += majority_is_right(final_answers, gold, task.is_correct)
         paths: list[str | None] = []
         any_path_right = False
         for step in trace["steps"]:
             valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
-            texts = [c["text"] + "\n" + c["foresight"] for c in valued]
-            paths += [task.extract_answer(text) for text in texts]
-            reaches = [right(text, gold) for text in texts]
+            answers = [task.extract_answer(c["text"] + "\n" + c["foresight"]) for c in valued]
+            paths += answers
+            reaches = [task.is_correct(answer, gold) for answer in answers]
             any_path_right = any_path_right or any(reaches)
             for name, key in VALUES.items():
                 seen[name].update(c[key] for c in valued)
