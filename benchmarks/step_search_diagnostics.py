@@ -4,8 +4,8 @@ Reads the records of one run directory (strategy traces included) and prints, ov
 
 - accuracy of the answers the search chose, how many questions had *any* right final
   completion among the beams (the ceiling of the final choice) and any right foresight path;
-- what majority voting over the search's own paths would have scored: over the final
-  completions, and over every foresight path the search generated;
+- what self-consistency's majority vote over the search's own paths would have scored: over the
+  final completions, and over every foresight path the search generated (ties by F);
 - how well each value the search computes ranks right paths above wrong ones *within a step*:
   the share of (right, wrong) candidate pairs of the same step where the right one has the higher
   value (ties count half), for the step score, F, A, the alignment C and the selection weight
@@ -29,15 +29,18 @@ from typing import Any, Callable
 import numpy as np
 
 from foresight.runs import read_records
+from foresight.strategies.sampling import majority_vote
 from foresight.tasks import load_task
 
 VALUES = {"step score": "score", "F": "F", "A": "A", "C": "C", "weight": "weight"}
 
 
-def majority_is_right(answers: list[str | None], gold: str, is_correct: Callable[[str | None, str | None], bool]) -> bool:
-    """Majority vote over the answers given (no answer never wins); ties go to the first seen."""
-    votes = Counter(answer for answer in answers if answer is not None)
-    return bool(votes) and is_correct(votes.most_common(1)[0][0], gold)
+def majority_is_right(answers: list[str | None], gold: str, is_correct: Callable[[str | None, str | None], bool],
+                      scores: list[float] | None = None) -> bool:
+    """Whether self-consistency's vote over these answers is right (no answer never wins; ties go
+    to the higher mean score, or without scores to the first seen)."""
+    winner = majority_vote(answers, scores if scores is not None else [0.0] * len(answers))
+    return winner is not None and is_correct(winner, gold)
 
 
 def pairwise_ranking(values: list[float], right: list[bool]) -> tuple[float, int]:
@@ -73,11 +76,13 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
         counts["any final right"] += any(task.is_correct(answer, gold) for answer in final_answers)
         counts["vote over finals"] += majority_is_right(final_answers, gold, task.is_correct)
         paths: list[str | None] = []
+        path_values: list[float] = []
         any_path_right = False
         for step in trace["steps"]:
             valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
             answers = [task.extract_answer(c["text"] + "\n" + c["foresight"]) for c in valued]
             paths += answers
+            path_values += [c["F"] for c in valued]
             reaches = [task.is_correct(answer, gold) for answer in answers]
             any_path_right = any_path_right or any(reaches)
             for name, key in VALUES.items():
@@ -88,7 +93,7 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
             weights = [c["weight"] for c in valued if c["weight"] > 0]
             if len(weights) > 1:
                 sharpness.append(max(weights) / min(weights))
-        counts["vote over all foresight paths"] += majority_is_right(paths, gold, task.is_correct)
+        counts["vote over all foresight paths"] += majority_is_right(paths, gold, task.is_correct, path_values)
         counts["any foresight path right"] += any_path_right
         if "stop_reason" in trace:  # phi records why stepping ended; predictive always runs T steps
             stops[trace["stop_reason"]] += 1
