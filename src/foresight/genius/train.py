@@ -19,7 +19,6 @@ from foresight.genius.losses import NEEDS_ADVANTAGES
 from foresight.genius.pairs import read_pairs
 
 
-
 @dataclass(frozen=True)
 class TrainingSettings:
     """The optimisation settings both `genius train` and `genius run` take. Defaults suit the
