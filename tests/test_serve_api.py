@@ -160,6 +160,8 @@ def test_option_errors_have_the_cli_text_and_name_the_field(server, questions, c
     ("phi", {"foresight": {"beams": "2"}}, "foresight.beams"),  # typed as the CLI's flag
     ("phi", {"foresight": {"clustering": "words"}}, "foresight.clustering"),
     ("phi", {"foresight": {"no_such": 1}}, "foresight.no_such"),
+    ("cot", {"foresight": {"max_tokens": 0}}, "foresight"),  # let through by CoTConfig, refused by the engine
+    ("sc", {"foresight": {"top_p": 5.0}}, "foresight"),
 ])
 def test_fields_map_where_the_strategy_has_them_and_are_refused_where_not(server, questions, model, fields, param):
     task, items = questions

@@ -88,10 +88,12 @@ def create_app(host: SharedDriver, extract: AnswerExtractor, limits: Limits, key
     async def _search(request: Request, key: int, body: schemas._Common, served: ServedRequest, prefix: str) -> Answer:
         with keys.slot(key):
             future = host.submit(served_program(host.engine, served, extract, limits))
-            result, usage = await _wait(request, asyncio.wrap_future(future), limits.request_timeout)
-        trace = bool((body.foresight or {}).get("trace", False))
+            try:
+                result, usage = await _wait(request, asyncio.wrap_future(future), limits.request_timeout)
+            except ValueError as exc:  # a request the config let through but the engine refuses (max_tokens 0)
+                raise ApiError(400, f"strategy '{served.config.name}': {exc}", param="foresight") from None
         return make_answer(f"{prefix}-{uuid.uuid4().hex}", int(time.time()), body.model, served, result, usage,
-                           host.engine.num_parameters, trace)
+                           host.engine.num_parameters)
 
     return app
 
@@ -112,7 +114,7 @@ def _served(body: schemas._Common, limits: Limits, max_tokens: int | None, **pro
     choice = choose_strategy(body.model, sampling, body.foresight)
     limits.check_config(choice.config)
     seed = body.seed if body.seed is not None else secrets.randbelow(schemas.SEED_BOUND)
-    return ServedRequest(choice.config, seed, choice.question_id, **prompt)
+    return ServedRequest(choice.config, seed, choice.question_id, choice.trace, **prompt)
 
 
 async def _wait(request: Request, waiter: asyncio.Future, timeout: float) -> Any:

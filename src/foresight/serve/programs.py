@@ -27,11 +27,13 @@ from foresight.strategies.base import AnswerExtractor, StrategyResult
 
 @dataclass(frozen=True)
 class ServedRequest:
-    """What one search needs: the config, the prompt (messages or text), seed and question id."""
+    """What one search needs: the config, the prompt (messages or text), seed and question id,
+    and whether its trace goes back to the client."""
 
     config: Any
     seed: int
     question_id: str | None
+    trace: bool = False
     messages: list[dict[str, str]] | None = None
     prompt: str | None = None
 
