@@ -161,7 +161,6 @@ def test_each_bad_flag_is_one_line_and_writes_nothing(tmp_path, capsys, args, me
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["genius", "sample", "--arith", "0", "--out", "OUT"], "argument --arith: must be at least 1, got 0"),
         (["genius", "sample", "--arith", "2", "--exploration-temperature", "0", "--out", "OUT"],
          "--exploration-temperature must be a finite number above 0, got 0.0"),
         (["genius", "train", "--pairs", "p.jsonl", "--out", "OUT", "--warmup", "1.5"], "argument --warmup: must be in [0, 1), got 1.5"),

@@ -194,7 +194,12 @@ def _print_runs(summaries: list, as_json: bool) -> None:
 def _task(args: argparse.Namespace):
     from foresight.tasks import load_task
 
-    return load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot, args.answer_format)
+    task = load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot, args.answer_format)
+    scored = getattr(task, "task", task)  # a few-shot task wraps the task whose answers it scores
+    if getattr(scored, "answer_format_inferred", False):
+        print(f"foresight: scoring the answers of {args.data} as {scored.answer_format_name} "
+              "(inferred from its golds; --answer-format to choose)", file=sys.stderr)
+    return task
 
 
 def _sweep(args: argparse.Namespace) -> int:

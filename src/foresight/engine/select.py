@@ -39,12 +39,18 @@ def add_engine_arguments(parser: argparse.ArgumentParser) -> None:
     server.add_argument("--timeout", type=POSITIVE.flag(float), default=None, help=f"with --server: seconds to wait for a server's next bytes (default {SERVER_DEFAULTS['timeout']:.0f})")
 
 
+def check_threads(threads: int | None) -> None:
+    """More torch threads than CPUs only slows every thread down (and a huge count exhausts the
+    machine), so --threads is bounded by the CPUs here."""
+    cpus = os.cpu_count() or 1
+    if threads is not None and threads > cpus:
+        raise ConfigError(f"--threads must be at most {cpus} (the CPUs of this machine), got {threads}")
+
+
 def check_engine_args(args: argparse.Namespace) -> None:
     """Refuse flag combinations no engine can honour, before anything loads (each value's own
     range is checked where argparse reads it)."""
-    cpus = os.cpu_count() or 1
-    if args.threads is not None and args.threads > cpus:
-        raise ConfigError(f"--threads must be at most {cpus} (the CPUs of this machine), got {args.threads}")
+    check_threads(args.threads)
     if args.server and args.engine != "transformers":
         raise ConfigError(f"--engine {args.engine} runs in-process; it cannot be combined with --server")
     given = [name for name in SERVER_DEFAULTS if getattr(args, name) is not None]

@@ -98,6 +98,9 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 
 def run_genius_command(args: argparse.Namespace) -> int:
     if args.genius_command == "train" and args.threads is not None:  # the others set it with their engine
+        from foresight.engine.select import check_threads
+
+        check_threads(args.threads)
         import torch
 
         torch.set_num_threads(args.threads)
@@ -127,10 +130,11 @@ def _training_settings(args: argparse.Namespace):
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.genius.queries import load_queries
     from foresight.genius.sample import sample
 
+    check_engine_args(args)
     queries = load_queries(args.queries, args.arith)
     config = _resampling_config(args)
     summary = sample(queries, config, engine_from_args(args), Path(args.out), seed=args.seed,
@@ -168,9 +172,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.genius.loop import GeniusRunConfig, run_genius
 
+    check_engine_args(args)
     if args.server:
         raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
                           "run `genius sample --server URL`, then `genius pairs` and `genius train`")
