@@ -59,38 +59,19 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from foresight.engine.select import add_engine_arguments
-    from foresight.ranges import AT_LEAST_1, SEED
-    from foresight.strategies import STRATEGIES
     from foresight.sweep import int_list
-    from foresight.tasks import TASK_NAMES
 
     parser = _Parser(prog="foresight", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run strategies over a task and print accuracy and compute")
-    run.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
-    run.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer), or a benchmark's file in its format")
-    run.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
-    run.add_argument("--answer-format", choices=ANSWER_FORMAT_NAMES, default=None,
-                     help="with --data FILE.jsonl: how answers are read and scored (default: inferred from the golds)")
-    run.add_argument(
-        "--strategy", default="cot",
-        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
-    )
-    for flag, field_name, keywords in STRATEGY_OPTIONS:
-        run.add_argument(flag, dest=field_name, default=None, **keywords)
-    run.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
-                     help="compute only the first N questions (the summary still covers every record in the directory)")
-    run.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
-    run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
-    add_engine_arguments(run)
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-    run.add_argument("--json", action="store_true", help="print the runs' summaries as one JSON object instead of the table")
+    _add_run_options(run)
 
-    sweep = commands.add_parser("sweep", parents=[run], add_help=False, conflict_handler="resolve",
-                                help="run one strategy over a budget grid and plot accuracy against FLOPs")
+    # sweep takes every option of run, some redefined: its own copies (argparse's "resolve" strips
+    # the replaced flags from the actions, which must not be run's)
+    sweep = commands.add_parser("sweep", conflict_handler="resolve", help="run one strategy over a budget grid and plot accuracy against FLOPs")
+    _add_run_options(sweep)
     sweep.add_argument("--strategy", default="phi", help="the one strategy to sweep (default phi)")
     for flag, field_name, text in (("--beams", "beams", "M values"), ("--rollouts", "rollouts", "N values"), ("--n", "n", "n values")):
         sweep.add_argument(flag, dest=field_name, type=int_list, default=None, help=f"comma-separated {text} of the grid")
@@ -111,6 +92,32 @@ def build_parser() -> argparse.ArgumentParser:
     build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
     build.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    from foresight.engine.select import add_engine_arguments
+    from foresight.ranges import AT_LEAST_1, SEED
+    from foresight.strategies import STRATEGIES
+    from foresight.tasks import TASK_NAMES
+
+    parser.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
+    parser.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer), or a benchmark's file in its format")
+    parser.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
+    parser.add_argument("--answer-format", choices=ANSWER_FORMAT_NAMES, default=None,
+                        help="with --data FILE.jsonl: how answers are read and scored (default: inferred from the golds)")
+    parser.add_argument(
+        "--strategy", default="cot",
+        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
+    )
+    for flag, field_name, keywords in STRATEGY_OPTIONS:
+        parser.add_argument(flag, dest=field_name, default=None, **keywords)
+    parser.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
+                        help="compute only the first N questions (the summary still covers every record in the directory)")
+    parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
+    parser.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
+    add_engine_arguments(parser)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--json", action="store_true", help="print the runs' summaries as one JSON object instead of the table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

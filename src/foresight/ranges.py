@@ -51,5 +51,8 @@ POSITIVE = Range(lambda v: 0 < v < math.inf, "a finite number above 0")
 NON_NEGATIVE = Range(lambda v: 0 <= v < math.inf, "a finite number of at least 0")
 UNIT_INTERVAL = Range(lambda v: 0 < v <= 1, "in (0, 1]")
 FRACTION = Range(lambda v: 0 <= v < 1, "in [0, 1)")
+#: A cap on generated tokens: the engine sets aside room for that many per row, so the cap is
+#: bounded by the longest context of current models (128K tokens).
+TOKEN_COUNT = Range(lambda v: 1 <= v <= 2**17, f"between 1 and {2**17}")
 #: Seeds reach numpy's and torch's global seeding (Genius training), which take 32 bits.
 SEED = Range(lambda v: 0 <= v < 2**32, f"between 0 and {2**32 - 1}")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from foresight.driver import Program
-from foresight.ranges import AT_LEAST_1, POSITIVE
+from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
 from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, expand_with_foresight
@@ -38,7 +38,8 @@ class ResamplingConfig:
     max_tokens: int = 512  # cap on one foresight rollout's tokens
 
     def __post_init__(self) -> None:
-        AT_LEAST_1.check(self, "beams", "rollouts", "steps", "max_step_tokens", "max_tokens")
+        AT_LEAST_1.check(self, "beams", "rollouts", "steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
         POSITIVE.check(self, "exploration_temperature", "step_temperature", "foresight_temperature")
 
 

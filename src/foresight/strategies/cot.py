@@ -8,7 +8,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest
-from foresight.ranges import AT_LEAST_1
+from foresight.ranges import TOKEN_COUNT
 from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
 
 
@@ -20,7 +20,7 @@ class CoTConfig:
     max_tokens: int = 512  # cap on the completion's length in tokens
 
     def __post_init__(self) -> None:
-        AT_LEAST_1.check(self, "max_tokens")
+        TOKEN_COUNT.check(self, "max_tokens")
 
     @property
     def label(self) -> str:

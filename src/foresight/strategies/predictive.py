@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from foresight.driver import Program
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
@@ -36,7 +36,8 @@ class PredictiveConfig:
     max_tokens: int = 512  # cap on a rollout or the final completion
 
     def __post_init__(self) -> None:
-        AT_LEAST_1.check(self, "beams", "rollouts", "max_steps", "max_step_tokens", "max_tokens")
+        AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
         POSITIVE.check(self, "selection_temperature", "step_temperature")
         NON_NEGATIVE.check(self, "foresight_temperature")
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
-from foresight.ranges import AT_LEAST_1, POSITIVE, UNIT_INTERVAL
+from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
 from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
 
 
@@ -28,7 +28,8 @@ class SamplingConfig:
     max_tokens: int = 512  # cap on each solution's length in tokens
 
     def __post_init__(self) -> None:
-        AT_LEAST_1.check(self, "n", "max_tokens")
+        AT_LEAST_1.check(self, "n")
+        TOKEN_COUNT.check(self, "max_tokens")
         POSITIVE.check(self, "temperature")  # 0 would be greedy: n copies of one sample
         UNIT_INTERVAL.check(self, "top_p")
 
