@@ -4,7 +4,7 @@ import json
 import string
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foresight.errors import RunDirError
@@ -148,7 +148,7 @@ _GARBAGE = st.one_of(
 _LINE = st.one_of(_IDS.map(lambda qid: ("good", qid)), _GARBAGE.map(lambda raw: ("garbage", raw)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None)
 @given(lines=st.lists(_LINE, max_size=25), torn=st.one_of(st.none(), _IDS), cut=st.integers(1, 200), new=st.lists(_IDS, max_size=4))
 def test_no_good_record_is_lost_or_duplicated_across_a_rerun(tmp_path_factory, lines, torn, cut, new):
     path = tmp_path_factory.mktemp("run")

@@ -139,6 +139,9 @@ BAD_FLAGS = [
     (["--concurrency", "4"], "--concurrency applies only with --server"),
     (["--strategy", "cot,sc,cot"], "--strategy names cot twice"),
     (["--answer-format", "math"], "--answer-format applies to your own --data FILE.jsonl"),
+    (["--task", ""], "unknown task ''"),
+    (["--data", ""], "--data needs a file path, got an empty one"),
+    (["--model", ""], "--model needs a name"),
 ]
 
 

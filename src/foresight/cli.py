@@ -201,7 +201,11 @@ def _print_runs(summaries: list, as_json: bool) -> None:
 def _task(args: argparse.Namespace):
     from foresight.tasks import load_task
 
-    task = load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot, args.answer_format)
+    for flag, value in (("--data", args.data), ("--few-shot", args.few_shot)):
+        if value is not None and not value.strip():
+            raise ConfigError(f"{flag} needs a file path, got an empty one")
+    name = args.task if args.task is not None else "jsonl" if args.data else "arith"
+    task = load_task(name, args.data, args.few_shot, args.answer_format)
     scored = getattr(task, "task", task)  # a few-shot task wraps the task whose answers it scores
     if getattr(scored, "answer_format_inferred", False):
         print(f"foresight: scoring the answers of {args.data} as {scored.answer_format_name} "

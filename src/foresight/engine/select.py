@@ -50,6 +50,8 @@ def check_threads(threads: int | None) -> None:
 def check_engine_args(args: argparse.Namespace) -> None:
     """Refuse flag combinations no engine can honour, before anything loads (each value's own
     range is checked where argparse reads it)."""
+    if not args.model.strip():
+        raise ConfigError("--model needs a name (arith, smollm2), a checkpoint directory or a .gguf file, got an empty one")
     check_threads(args.threads)
     if args.server and args.engine != "transformers":
         raise ConfigError(f"--engine {args.engine} runs in-process; it cannot be combined with --server")
