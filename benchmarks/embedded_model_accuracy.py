@@ -14,6 +14,7 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
+from foresight import runs
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.evaluate import evaluate
 from foresight.strategies import make_strategy
@@ -21,9 +22,7 @@ from foresight.tasks.arith_task import ArithTask
 
 
 def load_records(run_dir: Path) -> list[dict]:
-    import json
-
-    return [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
+    return list(runs.load_records(run_dir, runs.read_identity(run_dir)).values())
 
 
 def main() -> None:

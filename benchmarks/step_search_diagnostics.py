@@ -25,14 +25,13 @@ A path is right when the task's answer extraction and scoring accept it against 
 from __future__ import annotations
 
 import argparse
-import json
 from collections import Counter
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from foresight.runs import read_records
+from foresight.runs import load_records, read_identity
 from foresight.strategies.sampling import majority_vote
 from foresight.tasks import load_task
 
@@ -68,9 +67,9 @@ def weight_on_right(weights: list[float], right: list[bool]) -> tuple[float, flo
 def diagnose(run_dir: Path) -> dict[str, Any]:
     if not (run_dir / "config.json").is_file():
         raise SystemExit(f"{run_dir}: not a run directory (no config.json)")
-    identity = json.loads((run_dir / "config.json").read_text())["identity"]
+    identity = read_identity(run_dir)
     task = load_task(identity["task"])
-    records, _ = read_records(run_dir / "records.jsonl")
+    records = load_records(run_dir, identity)
     graded = [r for r in records.values() if r.get("gold") is not None and "steps" in r.get("trace", {})]
     if not graded:
         raise SystemExit(f"{run_dir}: no records with a gold answer and a step-search trace")

@@ -26,7 +26,7 @@ def test_every_shared_file_loads_and_every_gold_scores(name):
     task = load_task(name)
     questions = task.questions()
     assert len(questions) == SHIPPED[name] and len({q.id for q in questions}) == len(questions)
-    assert task.source.endswith(".json")
+    assert re.fullmatch(r".*\.json \(sha256 [0-9a-f]{12}\)", task.source)
     for question in questions:
         assert question.text.strip() and question.gold
         if name in MATH:

@@ -83,7 +83,7 @@ def jsonl(tmp_path, text):
         (["--strategy", "beam"], "unknown strategy 'beam'"),
         (["--task", "nosuch"], "unknown task 'nosuch'"),
         (["--model", "/nonexistent/model"], "model '/nonexistent/model': no such file or directory"),
-        (["--limit", "0"], "--limit must be at least 1"),
+        (["--limit", "0"], "argument --limit: must be at least 1"),
         (["--strategy", "sc", "--n", "0"], "--n must be at least 1"),
         (["--strategy", "cot", "--n", "4"], "--n does not apply to strategy cot"),
     ],
@@ -139,6 +139,7 @@ def test_user_jsonl_questions_run(tmp_path):
     assert result.returncode == 0, result.stderr
     (record,) = read_records(tmp_path / "o" / "cot" / "records.jsonl")
     assert record["id"] == "q1" and record["gold"] == "42" and record["task"] == "jsonl"
+    assert f"foresight: scoring the answers of {path} as math (inferred from its golds" in result.stderr
 
 
 def test_phi_run_then_show_prints_the_search_tree(tmp_path):

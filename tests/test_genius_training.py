@@ -140,7 +140,7 @@ def test_cli_from_unlabeled_queries_to_a_lora_checkpoint_that_runs(tmp_path):
 
 @pytest.mark.parametrize("args, message", [
     (["genius", "sample", "--out", "X"], "either as --queries FILE.jsonl or as --arith COUNT"),
-    (["genius", "sample", "--arith", "0", "--out", "X"], "--arith needs at least 1 query"),
+    (["genius", "sample", "--arith", "0", "--out", "X"], "argument --arith: must be at least 1, got 0"),
     (["genius", "run", "--losses", "aco,kto"], "unknown loss 'kto'"),
 ])
 def test_genius_bad_arguments_fail_on_one_line(tmp_path, args, message):

@@ -111,7 +111,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
 def test_step_value_accuracy_counts_only_discriminative_steps():
     from foresight.step_values import step_value_counts
-    from foresight.tasks.answers import extract_numeric_answer, numbers_equal
+    from foresight.tasks.math_answers import extract_math_answer, math_answers_equal
 
     def candidate(text, foresight, weight, kept=True):
         return {"text": text, "foresight": foresight, "weight": weight, "kept": kept, "terminal": False}
@@ -122,10 +122,10 @@ def test_step_value_accuracy_counts_only_discriminative_steps():
         {"candidates": [candidate("c", "The answer is 5.", 0.5), candidate("d", "The answer is 5.", 0.5)]},
         {"candidates": [candidate("e", "The answer is 6.", 0.9, kept=False), candidate("f", "The answer is 5.", 0.1)]},
     ]}
-    counts = step_value_counts(trace, extract_numeric_answer, numbers_equal, "5")
+    counts = step_value_counts(trace, extract_math_answer, math_answers_equal, "5")
     assert counts == {"discriminative_steps": 2, "accurate_steps": 1}
-    assert step_value_counts(trace, extract_numeric_answer, numbers_equal, None) is None
-    assert step_value_counts({"samples": []}, extract_numeric_answer, numbers_equal, "5") is None
+    assert step_value_counts(trace, extract_math_answer, math_answers_equal, None) is None
+    assert step_value_counts({"samples": []}, extract_math_answer, math_answers_equal, "5") is None
 
 
 def test_the_embedded_model_is_trained_on_phi_step_format(arith_engine):

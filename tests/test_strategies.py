@@ -18,7 +18,7 @@ def test_make_strategy_validates_options():
     assert make_strategy("cot").label == "cot"
     with pytest.raises(ConfigError, match="unknown strategy 'beam'"):
         make_strategy("beam")
-    with pytest.raises(ConfigError, match="n must be >= 1"):
+    with pytest.raises(ConfigError, match="n must be at least 1"):
         make_strategy("bon", n=0)
     with pytest.raises(ConfigError, match="has no option n"):
         make_strategy("cot", n=4)

@@ -8,21 +8,26 @@
     foresight serve --model arith --port 8000
     foresight build-arith-model --out DIR
 
-Every bad input ends in one line `foresight: error: ...` and exit code 2; records already
-written stay on disk.
+Every bad input ends in one line `foresight: error: ...` and exit code 2, found before any
+model loads where it can be; records already written stay on disk. Results go to stdout,
+progress and messages to stderr; other libraries' warnings and progress bars only with -v.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Sequence
 
-from foresight.errors import ConfigError, ForesightError
+from foresight.errors import ConfigError, ForesightError, OptionValueError
 from foresight.strategies.phi import FINAL_CHOICES, IDENTICAL_STOPS
+from foresight.tasks import ANSWER_FORMAT_NAMES
 
 #: Strategy options on the command line: (flag, config field, argparse keywords). Each applies
 #: to the strategies whose config has that field; the defaults live in the config classes.
@@ -58,37 +63,23 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line."""
 
     def error(self, message: str):  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        self.exit(2, f"foresight: error: {message}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from foresight.engine.select import add_engine_arguments
-    from foresight.strategies import STRATEGIES
     from foresight.sweep import int_list
-    from foresight.tasks import TASK_NAMES
 
     parser = _Parser(prog="foresight", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run strategies over a task and print accuracy and compute")
-    run.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
-    run.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer), or a benchmark's file in its format")
-    run.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
-    run.add_argument(
-        "--strategy", default="cot",
-        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
-    )
-    for flag, field_name, keywords in STRATEGY_OPTIONS:
-        run.add_argument(flag, dest=field_name, default=None, **keywords)
-    run.add_argument("--limit", type=int, default=None, help="run only the first N questions")
-    run.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
-    run.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
-    add_engine_arguments(run)
-    run.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_run_options(run)
 
-    sweep = commands.add_parser("sweep", parents=[run], add_help=False, conflict_handler="resolve",
-                                help="run one strategy over a budget grid and plot accuracy against FLOPs")
+    # sweep takes every option of run, some redefined: its own copies (argparse's "resolve" strips
+    # the replaced flags from the actions, which must not be run's)
+    sweep = commands.add_parser("sweep", conflict_handler="resolve", help="run one strategy over a budget grid and plot accuracy against FLOPs")
+    _add_run_options(sweep)
     sweep.add_argument("--strategy", default="phi", help="the one strategy to sweep (default phi)")
     for flag, field_name, text in (("--beams", "beams", "M values"), ("--rollouts", "rollouts", "N values"), ("--n", "n", "n values")):
         sweep.add_argument(flag, dest=field_name, type=int_list, default=None, help=f"comma-separated {text} of the grid")
@@ -115,9 +106,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    from foresight.engine.select import add_engine_arguments
+    from foresight.ranges import AT_LEAST_1, SEED
+    from foresight.strategies import STRATEGIES
+    from foresight.tasks import TASK_NAMES
+
+    parser.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
+    parser.add_argument("--data", default=None, help="JSONL file of your own questions (fields: question, answer), or a benchmark's file in its format")
+    parser.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
+    parser.add_argument("--answer-format", choices=ANSWER_FORMAT_NAMES, default=None,
+                        help="with --data FILE.jsonl: how answers are read and scored (default: inferred from the golds)")
+    parser.add_argument(
+        "--strategy", default="cot",
+        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
+    )
+    for flag, field_name, keywords in STRATEGY_OPTIONS:
+        parser.add_argument(flag, dest=field_name, default=None, **keywords)
+    parser.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
+                        help="compute only the first N questions (the summary still covers every record in the directory)")
+    parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
+    parser.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
+    add_engine_arguments(parser)
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--json", action="store_true", help="print the runs' summaries as one JSON object instead of the table")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        _quiet_libraries()
     try:
         if args.command == "run":
             return _run(args)
@@ -151,13 +170,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
+def _quiet_libraries() -> None:
+    """Silence what other libraries print unasked (transformers' loading bars and advice, Python
+    warnings such as deprecation notices): set before they are imported, as they read it then."""
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    warnings.simplefilter("ignore")
+
+
 def _run(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.evaluate import evaluate
     from foresight.runs import ensure_writable
 
-    if args.n is not None and args.n < 1:
-        raise ConfigError(f"--n must be at least 1, got {args.n}")
+    check_engine_args(args)
     task = _task(args)
     strategies = _strategies(args)
     out = Path(args.out) if args.out else Path("runs") / f"{task.name}-{_slug(args.model)}"
@@ -170,27 +199,43 @@ def _run(args: argparse.Namespace) -> int:
             evaluate(task, strategy, engine, out / strategy.label, seed=args.seed,
                      limit=args.limit, batch_size=args.batch_size, progress=not args.no_progress)
         )
+    _print_runs(summaries, args.json)
+    print(f"records: {out}/<strategy>/records.jsonl", file=sys.stderr)
+    return 0
+
+
+def _print_runs(summaries: list, as_json: bool) -> None:
+    """The results on stdout: the table, or with --json one JSON object {"runs": [...]}."""
+    if as_json:
+        print(json.dumps({"runs": summaries}))
+        return
     from foresight.report import print_summary_table
 
     print_summary_table(summaries)
-    print(f"records: {out}/<strategy>/records.jsonl")
-    return 0
 
 
 def _task(args: argparse.Namespace):
     from foresight.tasks import load_task
 
-    if args.limit is not None and args.limit < 1:
-        raise ConfigError(f"--limit must be at least 1, got {args.limit}")
-    return load_task(args.task or ("jsonl" if args.data else "arith"), args.data, args.few_shot)
+    for flag, value in (("--data", args.data), ("--few-shot", args.few_shot)):
+        if value is not None and not value.strip():
+            raise ConfigError(f"{flag} needs a file path, got an empty one")
+    name = args.task if args.task is not None else "jsonl" if args.data else "arith"
+    task = load_task(name, args.data, args.few_shot, args.answer_format)
+    scored = getattr(task, "task", task)  # a few-shot task wraps the task whose answers it scores
+    if getattr(scored, "answer_format_inferred", False):
+        print(f"foresight: scoring the answers of {args.data} as {scored.answer_format_name} "
+              "(inferred from its golds; --answer-format to choose)", file=sys.stderr)
+    return task
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.report import markdown_table, write_report
     from foresight.runs import ensure_writable
     from foresight.sweep import GRID_OPTIONS, budget_grid, run_sweep
 
+    check_engine_args(args)
     if "," in args.strategy:
         raise ConfigError(f"sweep runs one strategy, got '{args.strategy}'")
     grid = budget_grid({name: getattr(args, name) for name in GRID_OPTIONS})
@@ -200,8 +245,9 @@ def _sweep(args: argparse.Namespace) -> int:
     ensure_writable(out)
     runs = run_sweep(task, configs, engine_from_args(args), out, seed=args.seed, limit=args.limit,
                      batch_size=args.batch_size, progress=not args.no_progress)
-    print(markdown_table(runs), end="")
-    print("wrote: " + ", ".join(str(p) for p in write_report(runs, out)))
+    written = write_report(runs, out)
+    print(json.dumps({"runs": runs}) if args.json else markdown_table(runs), end="\n" if args.json else "")
+    print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
 
 
@@ -221,6 +267,9 @@ def _strategies(args: argparse.Namespace) -> list:
     names = [name.strip() for name in args.strategy.split(",") if name.strip()]
     if not names:
         raise ConfigError("--strategy needs at least one strategy name")
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise ConfigError(f"--strategy names {repeated[0]} twice; each strategy runs once per command")
     flags = {field_name: flag for flag, field_name, _ in STRATEGY_OPTIONS}
     given = {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
     unknown = [name for name in names if name not in STRATEGIES]
@@ -229,10 +278,10 @@ def _strategies(args: argparse.Namespace) -> list:
     for option in given:
         if not any(option in STRATEGIES[name].options for name in names):
             raise ConfigError(f"{flags[option]} does not apply to strategy {args.strategy}")
-    return [
-        make_strategy(name, **{k: v for k, v in given.items() if k in STRATEGIES[name].options})
-        for name in names
-    ]
+    try:
+        return [make_strategy(name, **{k: v for k, v in given.items() if k in STRATEGIES[name].options}) for name in names]
+    except OptionValueError as exc:
+        raise ConfigError(f"{flags.get(exc.option, exc.option)} must be {exc.allowed}, got {exc.value}") from None
 
 
 def _slug(model: str) -> str:

@@ -27,3 +27,12 @@ class RunDirError(ForesightError):
 
 class ServerError(ForesightError):
     """An inference server that cannot be reached, keeps failing, or answers without what we need."""
+
+
+class OptionValueError(ConfigError, ValueError):
+    """A setting outside its allowed range. `option` is the config field, so that the command
+    line can name its flag; `allowed` says what the range is."""
+
+    def __init__(self, option: str, allowed: str, value: object) -> None:
+        super().__init__(f"{option} must be {allowed}, got {value!r}")
+        self.option, self.allowed, self.value = option, allowed, value

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import hashlib
+import sys
 import time
 from contextlib import contextmanager
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from foresight import __version__
 from foresight.driver import Driver, Job, Usage
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.runs import RunDir, summarize
@@ -48,33 +52,41 @@ def evaluate(
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Run `strategy` on the first `limit` questions of `task`; returns the run's summary."""
-    run = RunDir(out_dir, run_identity(task, strategy, engine, seed))
-    questions = task.questions()[:limit] if limit is not None else task.questions()
-    pending = [q for q in questions if not run.is_done(q.id)]
-    program_of = STRATEGIES[strategy.name].program
-    started = time.perf_counter()
+    """Run `strategy` on the first `limit` questions of `task` not yet in `out_dir`; returns the
+    summary of every record the directory holds (`limit` only bounds what this call computes)."""
+    started_at = _now()
+    with RunDir(out_dir, run_identity(task, strategy, engine, seed)) as run:
+        questions = task.questions()[:limit] if limit is not None else task.questions()
+        pending = [q for q in questions if not run.is_done(q.id)]
+        program_of = STRATEGIES[strategy.name].program
+        started = time.perf_counter()
 
-    def jobs():
-        for question in pending:
-            prompt = engine.render_chat(task.messages(question))
-            rng = question_rng(seed, question.id)
-            yield Job(question, program_of(strategy, prompt, task.extract_answer, rng))
+        def jobs():
+            for question in pending:
+                prompt = engine.render_chat(task.messages(question))
+                rng = question_rng(seed, question.id)
+                yield Job(question, program_of(strategy, prompt, task.extract_answer, rng))
 
-    with progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
+        with progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
 
-        def on_finish(question: Question, result: StrategyResult, usage: Usage) -> None:
-            run.append(_record(task, question, result, usage, engine, run.hash, strategy.label, seed))
-            advance()
+            def on_finish(question: Question, result: StrategyResult, usage: Usage) -> None:
+                run.append(_record(task, question, result, usage, engine, run.hash, strategy.label, seed))
+                advance()
 
-        Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
+            Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
 
-    wanted = {q.id for q in questions}
-    records = [r for r in run.records.values() if r["id"] in wanted]
-    summary = summarize(records, run.previous_wall_time() + time.perf_counter() - started)
-    summary |= {"task": task.name, "strategy": strategy.label, "model": engine.model_id, "seed": seed}
-    run.write_summary(summary)
+        summary = summarize(list(run.records.values()), run.previous_wall_time() + time.perf_counter() - started)
+        summary |= {
+            "task": task.name, "strategy": strategy.label, "model": engine.model_id, "seed": seed,
+            "strategy_config": config_dict(strategy), "limit": limit, "foresight_version": __version__,
+            "started_at": started_at, "finished_at": _now(), "command": list(sys.argv),
+        }
+        run.write_summary(summary)
     return summary
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _record(task: Task, question: Question, result: StrategyResult, usage: Usage, engine: Engine,
@@ -105,10 +117,11 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
 
 @contextmanager
 def progress_bar(enabled: bool, label: str, total: int, done: int) -> Iterator[Callable[[], None]]:
-    """A rich progress bar over questions; yields the function that advances it by one."""
+    """A rich progress bar over questions, on stderr (stdout carries results only); yields the
+    function that advances it by one."""
     progress = Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        disable=not enabled,
+        console=Console(stderr=True), disable=not enabled,
     )
     task_id = progress.add_task(label, total=total, completed=done)
     with progress:

@@ -7,7 +7,6 @@ strategies show their samples with answers and mean log-probs.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from foresight.errors import DataError
+from foresight.runs import load_records, read_identity
 
 
 def load_record(run_dir: Path, question_id: str) -> dict[str, Any]:
@@ -22,16 +22,11 @@ def load_record(run_dir: Path, question_id: str) -> dict[str, Any]:
     path = run_dir / "records.jsonl"
     if not path.is_file():
         raise DataError(f"{run_dir}: no records.jsonl here; give a run directory such as runs/arith-arith/phi")
-    ids = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            raise DataError(f"{path}:{number}: not valid JSON") from None
-        if record.get("id") == question_id:
-            return record
-        ids.append(record.get("id"))
-    preview = ", ".join(map(str, ids[:5])) + (", ..." if len(ids) > 5 else "")
+    records = load_records(run_dir, read_identity(run_dir))
+    if question_id in records:
+        return records[question_id]
+    ids = list(records)
+    preview = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     raise DataError(f"{path}: no question '{question_id}' among {len(ids)} records ({preview})")
 
 

@@ -14,8 +14,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from foresight.errors import ConfigError
+from foresight.errors import ConfigError, OptionValueError
 from foresight.genius.losses import LOSSES
+from foresight.ranges import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, SEED
 
 #: Re-sampling flags: (flag, ResamplingConfig field, argparse keywords).
 RESAMPLING_OPTIONS: tuple[tuple[str, str, dict], ...] = (
@@ -42,7 +43,7 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     pairs.add_argument("--out", required=True, help="pairs JSONL to write (TRL preference format + advantages)")
     pairs.add_argument("--rejected", choices=("foresight", "uniform"), default="foresight",
                        help="negative drawn from softmax(f/tau) without the chosen (paper, default) or uniformly (released script)")
-    pairs.add_argument("--seed", type=int, default=0, help="seed of the negatives' draws (default 0)")
+    pairs.add_argument("--seed", type=SEED.flag(), default=0, help="seed of the negatives' draws (default 0)")
 
     train = actions.add_parser("train", help="train on preference pairs (TRL DPOTrainer with the Genius losses)")
     train.add_argument("--pairs", required=True, help="pairs JSONL from `foresight genius pairs`")
@@ -50,17 +51,17 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
     train.add_argument("--loss", choices=tuple(LOSSES), default="aco", help="preference loss (default aco)")
     _add_training_options(train)
-    train.add_argument("--grad-accum", type=int, default=1, help="gradient accumulation steps (default 1)")
-    train.add_argument("--max-length", type=int, default=1024, help="truncate prompt+response to this many tokens (default 1024)")
-    train.add_argument("--lora-rank", type=int, default=0, help="LoRA rank; 0 = full fine-tuning (default 0)")
-    train.add_argument("--lora-alpha", type=int, default=16, help="LoRA alpha (default 16)")
-    train.add_argument("--seed", type=int, default=0, help="seed of data order and initialisation (default 0)")
-    train.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    train.add_argument("--grad-accum", type=AT_LEAST_1.flag(), default=1, help="gradient accumulation steps (default 1)")
+    train.add_argument("--max-length", type=AT_LEAST_1.flag(), default=1024, help="truncate prompt+response to this many tokens (default 1024)")
+    train.add_argument("--lora-rank", type=AT_LEAST_0.flag(), default=0, help="LoRA rank; 0 = full fine-tuning (default 0)")
+    train.add_argument("--lora-alpha", type=AT_LEAST_1.flag(), default=16, help="LoRA alpha (default 16)")
+    train.add_argument("--seed", type=SEED.flag(), default=0, help="seed of data order and initialisation (default 0)")
+    train.add_argument("--threads", type=AT_LEAST_1.flag(), default=None, help="CPU threads for torch (default: torch's choice)")
 
     run = actions.add_parser("run", help="the whole loop on arith: sample, pairs, train ACO and DPO, evaluate before/after")
     run.add_argument("--out", default=None, help="output directory (default runs/genius-<model>)")
-    run.add_argument("--queries", type=int, default=1000, help="unlabeled arith queries (default 1000)")
-    run.add_argument("--eval-questions", type=int, default=500, help="held-out labeled problems for evaluation (default 500)")
+    run.add_argument("--queries", type=AT_LEAST_1.flag(), default=1000, help="unlabeled arith queries (default 1000)")
+    run.add_argument("--eval-questions", type=AT_LEAST_1.flag(), default=500, help="held-out labeled problems for evaluation (default 500)")
     run.add_argument("--losses", default="aco,dpo", help="comma-separated losses to train and compare (default aco,dpo)")
     _add_training_options(run)
     _add_engine_options(run)
@@ -69,7 +70,7 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
 
 def _add_query_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queries", default=None, help="JSONL of unlabeled queries (field: question; no answer)")
-    parser.add_argument("--arith", type=int, default=None, metavar="COUNT", help="COUNT generated arith problems with answers withheld")
+    parser.add_argument("--arith", type=AT_LEAST_1.flag(), default=None, metavar="COUNT", help="COUNT generated arith problems with answers withheld")
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -77,7 +78,7 @@ def _add_engine_options(parser: argparse.ArgumentParser) -> None:
     from foresight.engine.select import add_engine_arguments
 
     add_engine_arguments(parser)
-    parser.add_argument("--seed", type=int, default=0, help="seed of every random choice (default 0)")
+    parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
 
@@ -87,16 +88,19 @@ def _add_resampling_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--learning-rate", type=float, default=1e-5, help="peak learning rate (default 1e-5, for the tiny model; the paper used 5e-7 on 8B)")
-    parser.add_argument("--beta", type=float, default=0.1, help="beta of the DPO-family losses (default 0.1)")
-    parser.add_argument("--alpha", type=float, default=1.0, help="ACO's alpha (default 1)")
-    parser.add_argument("--epochs", type=float, default=1.0, help="passes over the pairs (default 1)")
-    parser.add_argument("--train-batch-size", dest="train_batch_size", type=int, default=32, help="pairs per device per step (default 32)")
-    parser.add_argument("--warmup", type=float, default=0.1, help="learning-rate warm-up as a share of steps (default 0.1)")
+    parser.add_argument("--learning-rate", type=POSITIVE.flag(float), default=1e-5, help="peak learning rate (default 1e-5, for the tiny model; the paper used 5e-7 on 8B)")
+    parser.add_argument("--beta", type=POSITIVE.flag(float), default=0.1, help="beta of the DPO-family losses (default 0.1)")
+    parser.add_argument("--alpha", type=POSITIVE.flag(float), default=1.0, help="ACO's alpha (default 1)")
+    parser.add_argument("--epochs", type=POSITIVE.flag(float), default=1.0, help="passes over the pairs (default 1)")
+    parser.add_argument("--train-batch-size", dest="train_batch_size", type=AT_LEAST_1.flag(), default=32, help="pairs per device per step (default 32)")
+    parser.add_argument("--warmup", type=FRACTION.flag(float), default=0.1, help="learning-rate warm-up as a share of steps, in [0, 1) (default 0.1)")
 
 
 def run_genius_command(args: argparse.Namespace) -> int:
     if args.genius_command == "train" and args.threads is not None:  # the others set it with their engine
+        from foresight.engine.select import check_threads
+
+        check_threads(args.threads)
         import torch
 
         torch.set_num_threads(args.threads)
@@ -113,8 +117,9 @@ def _resampling_config(args: argparse.Namespace):
              if getattr(args, field_name) is not None}
     try:
         return ResamplingConfig(**given)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
+    except OptionValueError as exc:
+        flag = next((flag for flag, name, _ in RESAMPLING_OPTIONS if name == exc.option), exc.option)
+        raise ConfigError(f"{flag} must be {exc.allowed}, got {exc.value}") from None
 
 
 def _training_settings(args: argparse.Namespace):
@@ -125,10 +130,11 @@ def _training_settings(args: argparse.Namespace):
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.genius.queries import load_queries
     from foresight.genius.sample import sample
 
+    check_engine_args(args)
     queries = load_queries(args.queries, args.arith)
     config = _resampling_config(args)
     summary = sample(queries, config, engine_from_args(args), Path(args.out), seed=args.seed,
@@ -141,8 +147,10 @@ def _pairs(args: argparse.Namespace) -> int:
     from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
 
     identity, records = read_sampling_run(Path(args.sample_dir))
-    rows, stats = build_pairs(records, identity["resampling"]["exploration_temperature"], seed=args.seed,
-                              rejected=args.rejected)
+    temperature = identity.get("resampling", {}).get("exploration_temperature")
+    if not isinstance(temperature, (int, float)) or not temperature > 0:
+        raise ConfigError(f"{args.sample_dir}/config.json: no positive resampling.exploration_temperature")
+    rows, stats = build_pairs(records, temperature, seed=args.seed, rejected=args.rejected)
     write_pairs(rows, Path(args.out))
     print(json.dumps(stats.as_dict(), indent=2))
     print(f"pairs: {args.out}")
@@ -164,9 +172,10 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from foresight.engine.select import engine_from_args
+    from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.genius.loop import GeniusRunConfig, run_genius
 
+    check_engine_args(args)
     if args.server:
         raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
                           "run `genius sample --server URL`, then `genius pairs` and `genius train`")

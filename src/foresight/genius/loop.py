@@ -101,15 +101,15 @@ def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora
 def _pair_correctness(rows: list[dict[str, Any]], query_count: int) -> dict[str, Any]:
     """Diagnostics only, after the fact: share of pairs whose chosen / rejected trajectory
     reaches the right answer of its (withheld) arith problem."""
-    from foresight.tasks.answers import extract_numeric_answer, numbers_equal
     from foresight.tasks.arith import UNLABELED_SEED
     from foresight.tasks.arith_task import ARITH_HELDOUT_STEPS, ArithTask
 
-    gold = {q.id: q.gold for q in ArithTask(seed=UNLABELED_SEED, size=query_count, steps=ARITH_HELDOUT_STEPS).questions()}
+    task = ArithTask(seed=UNLABELED_SEED, size=query_count, steps=ARITH_HELDOUT_STEPS)
+    gold = {q.id: q.gold for q in task.questions()}
 
     def right(row: dict[str, Any], side: str) -> bool:
         query_id = row["id"].rsplit("/", 1)[0]
-        return numbers_equal(extract_numeric_answer(row[side][0]["content"]), gold.get(query_id))
+        return task.is_correct(task.extract_answer(row[side][0]["content"]), gold.get(query_id))
 
     chosen = [right(r, "chosen") for r in rows]
     rejected = [right(r, "rejected") for r in rows]

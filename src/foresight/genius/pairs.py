@@ -22,6 +22,7 @@ import numpy as np
 
 from foresight.errors import DataError
 from foresight.evaluate import question_rng
+from foresight.runs import load_records, read_identity
 from foresight.strategies.selection import softmax
 from foresight.tasks.datafiles import read_rows
 
@@ -99,21 +100,19 @@ def _step_pair(candidates: list[dict[str, Any]], temperature: float, rejected: s
 
 
 def read_sampling_run(run_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The identity and records of a `genius sample` run directory."""
+    """The identity and records of a `genius sample` run directory (through the run
+    directories' one reader: a record that lacks what pairs need is named and skipped)."""
+    from foresight.genius.sample import check_sample_record
+
     config_path, records_path = run_dir / "config.json", run_dir / "records.jsonl"
     if not config_path.is_file() or not records_path.is_file():
         raise DataError(f"{run_dir}: not a genius sample directory (needs config.json and records.jsonl)")
-    identity = json.loads(config_path.read_text())["identity"]
+    identity = read_identity(run_dir)
     if identity.get("kind") != "genius-sample":
         raise DataError(f"{run_dir}: holds a '{identity.get('kind', 'evaluation')}' run, not a genius sample run")
-    records = []
-    for number, line in enumerate(records_path.read_text().splitlines(), start=1):
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise DataError(f"{records_path}:{number}: not valid JSON") from None
+    records = list(load_records(run_dir, identity, check_sample_record).values())
     if not records:
-        raise DataError(f"{records_path}: has no records; run `foresight genius sample` first")
+        raise DataError(f"{records_path}: has no usable records; run `foresight genius sample` first")
     return identity, records
 
 

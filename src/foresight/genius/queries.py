@@ -32,9 +32,11 @@ def load_queries(path: str | None = None, arith_count: int | None = None) -> Que
     if (path is None) == (arith_count is None):
         raise ConfigError("give unlabeled queries either as --queries FILE.jsonl or as --arith COUNT")
     if path is not None:
+        from foresight.tasks.datafiles import file_identity
         from foresight.tasks.jsonl import read_jsonl_questions
 
-        return QuerySet(str(Path(path).resolve()), read_jsonl_questions(Path(path), answers="forbidden"))
+        questions, _ = read_jsonl_questions(Path(path), answers="forbidden")
+        return QuerySet(file_identity(Path(path)), questions)
     if arith_count < 1:
         raise ConfigError(f"--arith needs at least 1 query, got {arith_count}")
     from foresight.tasks.arith import UNLABELED_SEED

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from foresight.driver import Program
+from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
 from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, expand_with_foresight
@@ -37,12 +38,9 @@ class ResamplingConfig:
     max_tokens: int = 512  # cap on one foresight rollout's tokens
 
     def __post_init__(self) -> None:
-        for name in ("beams", "rollouts", "steps", "max_step_tokens", "max_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        for name in ("exploration_temperature", "step_temperature", "foresight_temperature"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        AT_LEAST_1.check(self, "beams", "rollouts", "steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
+        POSITIVE.check(self, "exploration_temperature", "step_temperature", "foresight_temperature")
 
 
 def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Generator) -> Program:

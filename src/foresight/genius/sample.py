@@ -13,7 +13,7 @@ from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.evaluate import progress_bar, question_rng
 from foresight.genius.queries import QuerySet
 from foresight.genius.resampling import ResamplingConfig, resampling_program
-from foresight.runs import RunDir
+from foresight.runs import RunDir, check_fields
 from foresight.strategies.base import config_dict
 from foresight.tasks.base import Question
 
@@ -24,45 +24,66 @@ def sampling_identity(queries: QuerySet, config: ResamplingConfig, engine: Engin
             "model": engine.model_id, "seed": seed}
 
 
+#: What `genius pairs` reads from each sampling record (the steps' candidates are checked too).
+SAMPLE_FIELDS: dict[str, tuple[type, ...]] = {"messages": (list,), "steps": (list,), "generated_tokens": (int,),
+                                              "paper_flops": (int, float)}
+CANDIDATE_FIELDS: dict[str, tuple[type, ...]] = {"trajectory": (str,), "f": (int, float), "A": (int, float)}
+
+
+def check_sample_record(record: dict[str, Any]) -> str | None:
+    """Why a sampling record cannot be made into pairs (None when it can)."""
+    problem = check_fields(record, SAMPLE_FIELDS)
+    if problem is not None:
+        return problem
+    for number, step in enumerate(record["steps"], start=1):
+        if not isinstance(step, dict) or not isinstance(step.get("candidates"), list):
+            return f"step {number} has no list of 'candidates'"
+        for index, candidate in enumerate(step["candidates"]):
+            problem = check_fields(candidate, CANDIDATE_FIELDS) if isinstance(candidate, dict) else "not an object"
+            if problem is not None:
+                return f"step {number}, candidate {index}: {problem}"
+    return None
+
+
 def sample(queries: QuerySet, config: ResamplingConfig, engine: Engine, out_dir: Path, *, seed: int = 0,
            batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> dict[str, Any]:
-    """Re-sample every query not yet in `out_dir`; returns the run's summary."""
-    run = RunDir(out_dir, sampling_identity(queries, config, engine, seed))
-    pending = [q for q in queries.questions if not run.is_done(q.id)]
-    started = time.perf_counter()
+    """Re-sample every query not yet in `out_dir`; returns the summary of all its records."""
+    with RunDir(out_dir, sampling_identity(queries, config, engine, seed), check=check_sample_record) as run:
+        pending = [q for q in queries.questions if not run.is_done(q.id)]
+        started = time.perf_counter()
 
-    def jobs():
-        for question in pending:
-            prompt = engine.render_chat(queries.messages(question))
-            yield Job(question, resampling_program(config, prompt, question_rng(seed, question.id)))
+        def jobs():
+            for question in pending:
+                prompt = engine.render_chat(queries.messages(question))
+                yield Job(question, resampling_program(config, prompt, question_rng(seed, question.id)))
 
-    total = len(queries.questions)
-    with progress_bar(progress, "genius sample", total, total - len(pending)) as advance:
+        total = len(queries.questions)
+        with progress_bar(progress, "genius sample", total, total - len(pending)) as advance:
 
-        def on_finish(question: Question, steps: list[dict[str, Any]], usage: Usage) -> None:
-            run.append({
-                "id": question.id,
-                "question": question.text,
-                "messages": queries.messages(question),
-                "steps": steps,
-                "generated_tokens": usage.generated_tokens,
-                "prompt_tokens": usage.prompt_tokens,
-                "paper_flops": usage.paper_flops(engine.num_parameters),
-            })
-            advance()
+            def on_finish(question: Question, steps: list[dict[str, Any]], usage: Usage) -> None:
+                run.append({
+                    "id": question.id,
+                    "config_hash": run.hash,
+                    "question": question.text,
+                    "messages": queries.messages(question),
+                    "steps": steps,
+                    "generated_tokens": usage.generated_tokens,
+                    "prompt_tokens": usage.prompt_tokens,
+                    "paper_flops": usage.paper_flops(engine.num_parameters),
+                })
+                advance()
 
-        Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
+            Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
 
-    wanted = {q.id for q in queries.questions}
-    records = [r for r in run.records.values() if r["id"] in wanted]
-    summary = {
-        "queries": len(records),
-        "steps": sum(len(r["steps"]) for r in records),
-        "candidates": sum(len(s["candidates"]) for r in records for s in r["steps"]),
-        "generated_tokens": sum(r["generated_tokens"] for r in records),
-        "paper_flops": sum(r["paper_flops"] for r in records),
-        "wall_time_s": run.previous_wall_time() + time.perf_counter() - started,
-        "model": engine.model_id,
-    }
-    run.write_summary(summary)
+        records = list(run.records.values())
+        summary = {
+            "queries": len(records),
+            "steps": sum(len(r["steps"]) for r in records),
+            "candidates": sum(len(s["candidates"]) for r in records for s in r["steps"]),
+            "generated_tokens": sum(r["generated_tokens"] for r in records),
+            "paper_flops": sum(r["paper_flops"] for r in records),
+            "wall_time_s": run.previous_wall_time() + time.perf_counter() - started,
+            "model": engine.model_id,
+        }
+        run.write_summary(summary)
     return summary

@@ -1,7 +1,7 @@
 """A request's `model`, sampling fields and `foresight` options, turned into a strategy config.
 
 The config is built by `make_strategy`, the function the CLI uses, so a bad value gets the
-CLI's own message ("strategy 'phi': beams must be >= 1, got 0"). Model names are the run
+CLI's own message ("strategy 'phi': beams must be at least 1, got 0"). Model names are the run
 labels: a strategy name (`phi`), a preset variant (`phi-released` is
 `make_strategy("phi", preset="released")`), and an optional budget after `@`: `sc@8` (n) or
 `phi@2x4` (beams x rollouts). An OpenAI field maps to the config field of the same name

@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from foresight.errors import ConfigError
+from foresight.errors import ConfigError, OptionValueError
 from foresight.strategies.base import ProgramFunction, StrategyResult
 from foresight.strategies.cot import CoTConfig, cot_program
 from foresight.strategies.phi import PhiConfig, phi_config, phi_program
@@ -52,6 +52,8 @@ def make_strategy(name: str, **options: Any):
     build = registered.build or registered.config_class
     try:
         return build(name=name, **{k: v for k, v in given.items() if k != "name"})
+    except OptionValueError:
+        raise  # a ConfigError already; it keeps the field's name for the command line's message
     except ValueError as exc:
         raise ConfigError(f"strategy '{name}': {exc}") from None
 

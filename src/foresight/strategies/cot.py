@@ -8,6 +8,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest
+from foresight.ranges import TOKEN_COUNT
 from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
 
 
@@ -17,6 +18,9 @@ class CoTConfig:
 
     name: str = "cot"
     max_tokens: int = 512  # cap on the completion's length in tokens
+
+    def __post_init__(self) -> None:
+        TOKEN_COUNT.check(self, "max_tokens")
 
     @property
     def label(self) -> str:

@@ -20,6 +20,8 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import Sample
+from foresight.errors import OptionValueError
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, softmax, width_prune
@@ -80,19 +82,17 @@ class PhiConfig:
     preset: str = "paper"  # which settings these are: "paper" or "released"
 
     def __post_init__(self) -> None:
-        for name in ("beams", "rollouts", "clusters", "min_steps", "max_steps", "max_step_tokens", "max_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not 0 < self.depth_threshold <= 1:
-            raise ValueError(f"depth_threshold must be in (0, 1], got {self.depth_threshold}")
-        if self.final_choice not in FINAL_CHOICES:
-            raise ValueError(f"final_choice must be one of {', '.join(FINAL_CHOICES)}, got {self.final_choice}")
-        if self.identical_stop not in IDENTICAL_STOPS:
-            raise ValueError(f"identical_stop must be one of {', '.join(IDENTICAL_STOPS)}, got {self.identical_stop}")
-        if min(self.advantage_temperature, self.alignment_temperature, self.step_temperature) <= 0:
-            raise ValueError("temperatures must be > 0")
-        if self.preset not in ("paper", "released"):
-            raise ValueError(f"preset must be paper or released, got {self.preset}")
+        AT_LEAST_1.check(self, "beams", "rollouts", "clusters", "min_steps", "max_steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
+        UNIT_INTERVAL.check(self, "depth_threshold")
+        NON_NEGATIVE.check(self, "width_k", "foresight_temperature")
+        POSITIVE.check(self, "advantage_temperature", "alignment_temperature", "step_temperature")
+        if self.min_steps > self.max_steps:
+            raise OptionValueError("min_steps", f"at most max_steps ({self.max_steps})", self.min_steps)
+        for name, allowed in (("final_choice", FINAL_CHOICES), ("identical_stop", IDENTICAL_STOPS),
+                              ("preset", ("paper", "released"))):
+            if getattr(self, name) not in allowed:
+                raise OptionValueError(name, f"one of {', '.join(allowed)}", getattr(self, name))
 
     @classmethod
     def released(cls, **overrides: Any) -> "PhiConfig":

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from foresight.driver import Program
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import AnswerExtractor, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
@@ -35,11 +36,10 @@ class PredictiveConfig:
     max_tokens: int = 512  # cap on a rollout or the final completion
 
     def __post_init__(self) -> None:
-        for name in ("beams", "rollouts", "max_steps", "max_step_tokens", "max_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if min(self.selection_temperature, self.step_temperature) <= 0:
-            raise ValueError("temperatures must be > 0")
+        AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
+        POSITIVE.check(self, "selection_temperature", "step_temperature")
+        NON_NEGATIVE.check(self, "foresight_temperature")
 
     @property
     def label(self) -> str:

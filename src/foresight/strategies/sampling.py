@@ -13,6 +13,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
+from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
 from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
 
 
@@ -27,10 +28,10 @@ class SamplingConfig:
     max_tokens: int = 512  # cap on each solution's length in tokens
 
     def __post_init__(self) -> None:
-        if self.n < 1:
-            raise ValueError(f"n must be >= 1, got {self.n}")
-        if self.temperature <= 0:
-            raise ValueError(f"temperature must be > 0 for sampling, got {self.temperature}")
+        AT_LEAST_1.check(self, "n")
+        TOKEN_COUNT.check(self, "max_tokens")
+        POSITIVE.check(self, "temperature")  # 0 would be greedy: n copies of one sample
+        UNIT_INTERVAL.check(self, "top_p")
 
     @property
     def label(self) -> str:

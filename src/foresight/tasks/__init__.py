@@ -9,12 +9,21 @@ from foresight.tasks.base import Question, Task
 
 BENCHMARK_NAMES = ("gsm8k", "math500", "aime", "scibench", "gpqa", "arc", "csqa", "logiqa", "reclor", "strategyqa")
 TASK_NAMES = ("arith", "jsonl") + BENCHMARK_NAMES
+#: How a `--data` file's answers are read and scored (see `tasks.jsonl`).
+ANSWER_FORMAT_NAMES = ("math", "choice", "yesno", "text")
 
 
-def load_task(name: str | None, data: str | None = None, few_shot: str | None = None) -> Task:
+def load_task(name: str | None, data: str | None = None, few_shot: str | None = None,
+              answer_format: str | None = None) -> Task:
     """The task `name`: `arith`, a user's JSONL file given as `data` (`jsonl`), or a benchmark
-    read from its shared file or from `data`. `few_shot` adds exemplar turns to every prompt."""
-    task = _base_task(name, data)
+    read from its shared file or from `data`. `few_shot` adds exemplar turns to every prompt;
+    `answer_format` (one of ANSWER_FORMAT_NAMES) says how a `jsonl` file's answers are scored."""
+    if answer_format is not None and not (data is not None and name in (None, "jsonl")):
+        raise ConfigError("--answer-format applies to your own --data FILE.jsonl (task jsonl); "
+                          "the other tasks have their own answer format")
+    if answer_format is not None and answer_format not in ANSWER_FORMAT_NAMES:
+        raise ConfigError(f"unknown answer format '{answer_format}'; choose one of: {', '.join(ANSWER_FORMAT_NAMES)}")
+    task = _base_task(name, data, answer_format)
     if few_shot is not None:
         from foresight.tasks.prompts import FewShotTask
 
@@ -22,11 +31,11 @@ def load_task(name: str | None, data: str | None = None, few_shot: str | None = 
     return task
 
 
-def _base_task(name: str | None, data: str | None) -> Task:
+def _base_task(name: str | None, data: str | None, answer_format: str | None) -> Task:
     if data is not None and name in (None, "jsonl"):
         from foresight.tasks.jsonl import JsonlTask
 
-        return JsonlTask(Path(data))
+        return JsonlTask(Path(data), answer_format)
     if name == "arith" and data is None:
         from foresight.tasks.arith_task import ArithTask
 
@@ -42,4 +51,4 @@ def _base_task(name: str | None, data: str | None) -> Task:
     raise ConfigError(f"unknown task '{name}'; choose one of: {', '.join(TASK_NAMES)}")
 
 
-__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "load_task"]
+__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "ANSWER_FORMAT_NAMES", "load_task"]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from foresight.tasks.answers import extract_numeric_answer, numbers_equal
 from foresight.tasks.arith import HELDOUT_SEED, make_problems
 from foresight.tasks.base import STEP_BY_STEP_SYSTEM_PROMPT, Question
+from foresight.tasks.benchmarks import NUMBER
 
 ARITH_HELDOUT_SIZE = 500
 ARITH_HELDOUT_STEPS = (4, 8)
@@ -15,7 +15,8 @@ class ArithTask:
     training); benchmarks pick other seeds of `foresight.tasks.arith`.
 
     The system prompt is for general instruct models; the embedded arith model's chat template
-    has no system slot and ignores it.
+    has no system slot and ignores it. Answers are read and compared by the benchmarks' math
+    reader (math-verify), the one reader of numeric answers.
     """
 
     name = "arith"
@@ -38,7 +39,7 @@ class ArithTask:
         ]
 
     def extract_answer(self, response: str) -> str | None:
-        return extract_numeric_answer(response)
+        return NUMBER.extract(response)
 
     def is_correct(self, prediction: str | None, gold: str | None) -> bool:
-        return numbers_equal(prediction, gold)
+        return NUMBER.equal(prediction, gold)

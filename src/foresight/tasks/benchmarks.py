@@ -31,7 +31,7 @@ from typing import Any, Callable
 from foresight.errors import DataError
 from foresight.tasks.base import Question
 from foresight.tasks.choice_answers import extract_choice, extract_yes_no, same_choice
-from foresight.tasks.datafiles import Row, benchmark_file, read_rows, require
+from foresight.tasks.datafiles import Row, benchmark_file, file_identity, read_rows, require, require_answer
 from foresight.tasks.math_answers import SCIBENCH_REL_TOL, as_float, extract_math_answer, math_answers_equal, parse_math_gold
 from foresight.tasks.prompts import MATH_SYSTEM_PROMPT, YES_NO_SYSTEM_PROMPT, choice_system_prompt
 
@@ -47,7 +47,7 @@ class AnswerFormat:
     valid_gold: Callable[[str], bool]
 
 
-def _choice_format(letters: str) -> AnswerFormat:
+def choice_format(letters: str) -> AnswerFormat:
     return AnswerFormat(f"an option letter ({letters[0]}-{letters[-1]})", choice_system_prompt(letters),
                         lambda response: extract_choice(response, letters), same_choice,
                         lambda gold: len(gold) == 1 and gold in letters)
@@ -76,7 +76,7 @@ def _text(row: Row, name: str) -> str:
 
 
 def _number_target(row: Row) -> tuple[str, str, dict[str, Any]]:
-    require(row, "target")
+    require_answer(row, "target")
     target = row.fields["target"]
     if isinstance(target, bool) or not isinstance(target, (int, float)):
         raise DataError(f"{row.where}: field 'target' must be a number, got {target!r}")
@@ -85,14 +85,13 @@ def _number_target(row: Row) -> tuple[str, str, dict[str, Any]]:
 
 
 def _text_target(row: Row) -> tuple[str, str, dict[str, Any]]:
-    require(row, "target")
-    return _text(row, "input"), str(row.fields["target"]).strip(), {}
+    return _text(row, "input"), require_answer(row, "target"), {}
 
 
 def _math500(row: Row) -> tuple[str, str, dict[str, Any]]:
-    require(row, "answer")
+    gold = require_answer(row, "answer")
     keep = {k: row.fields[k] for k in ("unique_id", "subject", "level") if k in row.fields}
-    return _text(row, "problem"), str(row.fields["answer"]).strip(), keep
+    return _text(row, "problem"), gold, keep
 
 
 _NUMBERED_OPTION = re.compile(r"^\(([1-5])\)", re.MULTILINE)
@@ -146,11 +145,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         Benchmark("math500", None, _math500, MATH),
         Benchmark("aime", "aime2024_test.json", _number_target, NUMBER),
         Benchmark("scibench", "scibench_test.json", _text_target, SCIBENCH),
-        Benchmark("gpqa", "gpqa_main_test.json", _text_target, _choice_format("ABCD")),
-        Benchmark("arc", "arc-c_test.json", _arc, _choice_format("ABCDE")),
-        Benchmark("csqa", "csqa_test.json", _text_target, _choice_format("ABCDE")),
-        Benchmark("logiqa", "logiqa_test.json", _context_question_answers, _choice_format("ABCD")),
-        Benchmark("reclor", "reclor_val.json", _context_question_answers, _choice_format("ABCD")),
+        Benchmark("gpqa", "gpqa_main_test.json", _text_target, choice_format("ABCD")),
+        Benchmark("arc", "arc-c_test.json", _arc, choice_format("ABCDE")),
+        Benchmark("csqa", "csqa_test.json", _text_target, choice_format("ABCDE")),
+        Benchmark("logiqa", "logiqa_test.json", _context_question_answers, choice_format("ABCD")),
+        Benchmark("reclor", "reclor_val.json", _context_question_answers, choice_format("ABCD")),
         Benchmark("strategyqa", "strategyqa_test.json", _strategyqa, YES_NO),
     )
 }
@@ -166,7 +165,7 @@ class BenchmarkTask:
             path = benchmark_file(benchmark.file_name, benchmark.name)
         self.name = benchmark.name
         self.answer_format = benchmark.answer_format
-        self.source = str(path.resolve())
+        self.source = file_identity(path)
         self._questions = []
         for index, row in enumerate(read_rows(path)):
             text, gold, meta = benchmark.read(row)

@@ -7,6 +7,7 @@ points elsewhere; a `--data PATH` given for one task always wins over both.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -82,6 +83,26 @@ def read_rows(path: Path, items: str = "questions") -> list[Row]:
     if not rows:
         raise DataError(f"{path}: contains no {items}")
     return rows
+
+
+def file_identity(path: Path) -> str:
+    """A data file as a run's identity names it: its path and the hash of its content, so that
+    a run directory is never resumed on a file that has changed since."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+    return f"{path.resolve()} (sha256 {digest})"
+
+
+def require_answer(row: Row, name: str) -> str:
+    """The row's gold answer `name` as text; a DataError naming the row when it is missing,
+    null or empty (such a question could only ever be scored wrong)."""
+    require(row, name)
+    value = row.fields[name]
+    if value is None:
+        raise DataError(f"{row.where}: field '{name}' is null; every question needs a gold answer")
+    gold = str(value).strip()
+    if not gold:
+        raise DataError(f"{row.where}: field '{name}' is empty; every question needs a gold answer")
+    return gold
 
 
 def require(row: Row, *names: str) -> None:

@@ -22,6 +22,7 @@ from foresight.tasks.answers import last_boxed
 
 _EXTRACTION = (LatexExtractionConfig(), ExprExtractionConfig())
 _ANSWER_PHRASE = re.compile(r"answer is\s*:?", re.IGNORECASE)
+_LATEX_SIGN = re.compile(r"[\\^_{}]")
 #: SciBench's own rule: a number within 5% of the reference counts as correct.
 SCIBENCH_REL_TOL = 0.05
 
@@ -73,8 +74,19 @@ def extract_math_answer(response: str) -> str | None:
     span = final_answer_span(response)
     if span is None:
         return None
-    parsed = _parse(span)
+    parsed = _parse_span(span)
     return _canonical(parsed) if parsed else None
+
+
+def _parse_span(span: str) -> list:
+    """An "answer is" line's LaTeX (`\\dfrac{2}{4}`, `2\\sqrt{3}`, `x^{2}+1`) read as the whole
+    expression, boxed: math-verify reads unboxed text as plain expressions and would take the
+    first number of it; plain text ("1,234 dollars", "$18.00") is read as it stands."""
+    if not span.startswith("\\boxed{") and _LATEX_SIGN.search(span):
+        parsed = _parse("\\boxed{" + span.strip().rstrip(".").strip().strip("$").strip() + "}")
+        if parsed:
+            return parsed
+    return _parse(span)
 
 
 def parse_math_gold(gold: str) -> list:

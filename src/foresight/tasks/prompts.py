@@ -8,12 +8,11 @@ extraction rules of `math_answers` and `choice_answers` read.
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 from foresight.errors import DataError
 from foresight.tasks.base import Question, Task
-from foresight.tasks.datafiles import read_rows, require
+from foresight.tasks.datafiles import file_identity, read_rows, require
 
 _STEPS = "Solve the problem step by step, one step per line."
 MATH_SYSTEM_PROMPT = _STEPS + " End with a final line of the form 'The answer is: \\boxed{X}', where X is the final answer."
@@ -53,9 +52,8 @@ class FewShotTask:
     def __init__(self, task: Task, path: Path) -> None:
         self.task = task
         self.turns = read_few_shot(path)
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         self.name = task.name
-        self.source = f"{task.source} + few-shot {path.resolve()} (sha256 {digest})"
+        self.source = f"{task.source} + few-shot {file_identity(path)}"
 
     def questions(self) -> list[Question]:
         return self.task.questions()
