@@ -47,7 +47,7 @@ def open_engine(name: str, batch_size: int):
         from foresight.vllm_server import VllmServer
 
         with VllmServer(arith_model_dir(), name="arith") as server:
-            engine = HttpEngine.connect([server.url], local.tokenizer, concurrency=16)
+            engine = HttpEngine.connect([server.url], local.tokenizer, num_parameters=local.num_parameters, concurrency=16)
             yield engine
             engine.close()
     else:
@@ -55,7 +55,7 @@ def open_engine(name: str, batch_size: int):
 
         build = ensure_built()
         with LlamaServer(embedded_arith_gguf(build), alias="arith-f32", parallel=16, threads=1, exact=True, build=build) as server:
-            engine = HttpEngine.connect([server.url], local.tokenizer, concurrency=16)
+            engine = HttpEngine.connect([server.url], local.tokenizer, num_parameters=local.num_parameters, concurrency=16)
             yield engine
             engine.close()
 
