@@ -15,13 +15,10 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from foresight.errors import ServerError
-from foresight.llama_server import free_port
+from foresight.llama_server import free_port, wait_until_healthy
 
 
 class VllmServer:
@@ -49,18 +46,10 @@ class VllmServer:
         env = os.environ | {"VLLM_CPU_KVCACHE_SPACE": os.environ.get("VLLM_CPU_KVCACHE_SPACE", "1")}
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerError(f"vLLM's server exited with {self.process.returncode} while starting (model {self.model})")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.5)
-        self.stop()
-        raise ServerError(f"vLLM's server on {self.url} did not become healthy in {wait:.0f} s")
+        if not wait_until_healthy(self.process, self.url, wait, "vLLM's server", self.model):
+            self.stop()
+            raise ServerError(f"vLLM's server on {self.url} did not become healthy in {wait:.0f} s")
+        return self
 
     def stop(self) -> None:
         """SIGTERM to the whole process group (the server runs its engine core as a child)."""
