@@ -63,3 +63,20 @@ def arith_server(llama_build, arith_gguf, tmp_path_factory):
     log = tmp_path_factory.mktemp("llama") / "arith-server.log"
     with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, build=llama_build, log=log) as server:
         yield server
+
+
+# ----- vLLM (the CPU build from `scripts/setup.sh --vllm-cpu`) ----------------------------------
+
+
+@pytest.fixture(scope="session")
+def vllm_arith():
+    """The embedded arith model on an in-process vLLM, float32, loaded once per session (its
+    engine core is a subprocess; about 20 s idle, 2 minutes on busy cores). Skipped where vLLM
+    is not installed."""
+    import os
+
+    pytest.importorskip("vllm")
+    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; the default takes a large share of memory
+    from foresight.engine.vllm_engine import VllmEngine
+
+    return VllmEngine.from_spec("arith", dtype="float32", max_model_len=512, enforce_eager=True, seed=0)

@@ -81,6 +81,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(process: subprocess.Popen, url: str, wait: float, name: str, model: Path) -> bool:
+    """Poll `url`/health until it answers 200 (True) or `wait` seconds pass (False); a process
+    that exits meanwhile is a `ServerError` naming `name` and `model`."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise ServerError(f"{name} exited with {process.returncode} while starting (model {model})")
+        try:
+            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
+                return True
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    return False
+
+
 class LlamaServer:
     """One llama-server process on 127.0.0.1; `with LlamaServer(...) as server:` starts and stops it.
 
@@ -115,18 +131,10 @@ class LlamaServer:
         ] + (["-fa", "off", "-ctk", "f32", "-ctv", "f32"] if self.exact else [])
         output = open(self.log, "ab") if self.log else subprocess.DEVNULL
         self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise ServerError(f"llama-server exited with {self.process.returncode} while starting (model {self.model})")
-            try:
-                if httpx.get(f"{self.url}/health", timeout=2.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise ServerError(f"llama-server on {self.url} did not become healthy in {wait:.0f} s")
+        if not wait_until_healthy(self.process, self.url, wait, "llama-server", self.model):
+            self.stop()
+            raise ServerError(f"llama-server on {self.url} did not become healthy in {wait:.0f} s")
+        return self
 
     def kill(self) -> None:
         """SIGKILL: the server vanishes mid-request, as a crashed one would."""

