@@ -1,11 +1,13 @@
-"""Accuracy per unit of compute on the embedded arith model (φ-Decoding issue, item 6).
+"""Accuracy per unit of compute on an embedded model (φ-Decoding issue, item 6; countdown: issue 12).
 
-300 held-out `arith` problems of 4 to 8 steps drawn with BENCHMARK_SEED (never used by training
-or tests). Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi and its four ablations.
-Prints accuracy, generated tokens, paper FLOPs and wall time per strategy, and writes accuracy
-vs paper FLOPs as a PNG. Every run is a normal resumable run directory under --out.
+300 problems drawn with the task's BENCHMARK_SEED (never used by training or tests): `arith`
+problems of 4 to 8 steps on the arith model, or `countdown` problems of 3 to 5 numbers on the
+countdown model. Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi (paper preset,
+released preset) and its ablations. Prints accuracy, generated tokens, paper FLOPs, wall time
+and step-value accuracy per strategy, and writes accuracy vs paper FLOPs as a PNG. Every run is
+a normal resumable run directory under --out.
 
-    .venv/bin/python benchmarks/accuracy_compute.py [--out runs/accuracy-compute] [--limit 300]
+    .venv/bin/python benchmarks/accuracy_compute.py [--task arith|countdown] [--out runs/accuracy-compute] [--limit 300]
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from foresight.evaluate import evaluate
 from foresight.plots import plot_accuracy_vs_flops
 from foresight.runs import load_run
 from foresight.strategies import make_strategy
-from foresight.tasks.arith import BENCHMARK_SEED
+from foresight.tasks import arith, countdown
 from foresight.tasks.arith_task import ArithTask
+from foresight.tasks.countdown_task import CountdownTask
 
 
 def strategies() -> list:
@@ -30,6 +33,7 @@ def strategies() -> list:
     configs += [
         make_strategy("predictive"),
         make_strategy("phi"),
+        make_strategy("phi", preset="released"),
         make_strategy("phi", foresight=False),
         make_strategy("phi", cluster=False),
         make_strategy("phi", width_pruning=False),
@@ -41,12 +45,20 @@ def strategies() -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/accuracy-compute"))
+    parser.add_argument("--task", choices=("arith", "countdown"), default="arith")
+    parser.add_argument("--out", type=Path, default=None, help="default runs/accuracy-compute[-countdown]")
     parser.add_argument("--limit", type=int, default=300)
     args = parser.parse_args()
 
-    engine = TransformersEngine.from_spec("arith")
-    task = ArithTask(seed=BENCHMARK_SEED, size=args.limit)
+    engine = TransformersEngine.from_spec(args.task)
+    if args.task == "countdown":
+        task = CountdownTask(seed=countdown.BENCHMARK_SEED, size=args.limit)
+        args.out = args.out or Path("runs/accuracy-compute-countdown")
+        title = f"embedded countdown model, {args.limit} benchmark problems (3-5 numbers)"
+    else:
+        task = ArithTask(seed=arith.BENCHMARK_SEED, size=args.limit)
+        args.out = args.out or Path("runs/accuracy-compute")
+        title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
     summaries = []
     for strategy in strategies():
         summary = evaluate(task, strategy, engine, args.out / strategy.label, progress=False)
@@ -61,7 +73,6 @@ def main() -> None:
               f"{s['total_paper_flops']:.3g} | {s['wall_time_s']:.0f} | {step_values} |")
     (args.out / "summaries.json").write_text(json.dumps(summaries, indent=2) + "\n")
     runs = [load_run(args.out / strategy.label) for strategy in strategies()]
-    title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
     path = plot_accuracy_vs_flops(runs, args.out / "accuracy_vs_flops.png", title)
     print(f"\nplot: {path}")
 

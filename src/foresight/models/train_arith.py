@@ -135,8 +135,10 @@ def tokenizer_corpus() -> list[str]:
     return lines
 
 
-def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> LlamaTokenizer:
-    """Train ``out_dir/tokenizer.model`` and wrap it as a transformers ``LlamaTokenizer``.
+def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int, corpus: list[str] | None = None,
+                    chat_template: str = CHAT_TEMPLATE) -> LlamaTokenizer:
+    """Train ``out_dir/tokenizer.model`` on ``corpus`` (default: :func:`tokenizer_corpus`) and
+    wrap it as a transformers ``LlamaTokenizer`` carrying ``chat_template``.
 
     The SentencePiece model is BPE with byte fallback, split digits and no dummy prefix
     (so decoding the ids that follow a prompt gives the text exactly, without a leading
@@ -145,7 +147,7 @@ def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> Llama
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(tokenizer_corpus()),
+        sentence_iterator=iter(tokenizer_corpus() if corpus is None else corpus),
         model_prefix=str(out_dir / "tokenizer"),
         model_type="bpe",
         vocab_size=vocab_size,
@@ -176,7 +178,7 @@ def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> Llama
         add_eos_token=False,
         pad_token="</s>",
         model_max_length=max_positions,
-        chat_template=CHAT_TEMPLATE,
+        chat_template=chat_template,
     )
 
 
@@ -209,21 +211,25 @@ def training_problems(batch_size: int, excluded: set[str]) -> Iterator[list[Arit
 
 
 def encode_batch(tokenizer: LlamaTokenizer, problems: list[ArithProblem]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids and labels for ``bos + chat(user: question, assistant: ANSWER_PREFIX + solution)``.
+    """Token ids and labels for ``bos + chat(user: question, assistant: ANSWER_PREFIX + solution)``."""
+    return encode_turns(tokenizer, [(p.question, ANSWER_PREFIX + p.solution) for p in problems])
+
+
+def encode_turns(tokenizer: LlamaTokenizer, turns: list[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and labels for ``bos + chat(user: u, assistant: a)`` for each ``(u, a)``.
 
     Labels are ``-100`` on the prompt (``<s>Question: ...\\nAnswer:\\n``) and on right
-    padding, so the loss covers the answer (prefix, solution) and its ``</s>`` only.
+    padding, so the loss covers the answer and its ``</s>`` only.
     """
     prompts = [
-        tokenizer.apply_chat_template([{"role": "user", "content": p.question}], add_generation_prompt=True, tokenize=False)
-        for p in problems
+        tokenizer.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False)
+        for user, _ in turns
     ]
     full = [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": p.question}, {"role": "assistant", "content": ANSWER_PREFIX + p.solution}],
-            tokenize=False,
+            [{"role": "user", "content": user}, {"role": "assistant", "content": answer}], tokenize=False
         )
-        for p in problems
+        for user, answer in turns
     ]
     prompt_lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
     sequences = tokenizer(full)["input_ids"]
@@ -263,8 +269,10 @@ def learning_rate(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
-def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Namespace) -> TrainingResult:
-    """The training loop: AdamW on fresh batches, logging the mean loss every ``LOG_EVERY`` steps."""
+def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Namespace,
+          batches: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None) -> TrainingResult:
+    """The training loop: AdamW on fresh batches of (input ids, labels) (default: arith problems),
+    logging the mean loss every ``LOG_EVERY`` steps."""
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
@@ -273,7 +281,8 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
         betas=(0.9, 0.98),
     )
     model.train()
-    batches = training_problems(args.batch_size, excluded_questions())
+    if batches is None:
+        batches = (encode_batch(tokenizer, problems) for problems in training_problems(args.batch_size, excluded_questions()))
     start = time.monotonic()
     recent: list[float] = []
     step = 0
@@ -282,7 +291,7 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
         if time.monotonic() - start > args.minutes * 60:
             stopped_by_time_cap = True
             break
-        input_ids, labels = encode_batch(tokenizer, next(batches))
+        input_ids, labels = next(batches)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
         loss = model(input_ids=input_ids, labels=labels).loss
@@ -338,18 +347,23 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
     result = train(model, tokenizer, args)
-    model.save_pretrained(args.out)
-    tokenizer.save_pretrained(args.out, save_jinja_files=False)  # chat template inside tokenizer_config.json
+    save_model(args.out, model, tokenizer)
+    write_training_record(args.out, argv, args, model, result)
+    print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
+    return 0
+
+
+def save_model(out: Path, model: LlamaForCausalLM, tokenizer: LlamaTokenizer) -> None:
+    """Weights (safetensors), tokenizer with its chat template, and a greedy generation config."""
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out, save_jinja_files=False)  # chat template inside tokenizer_config.json
     GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.eos_token_id,
         do_sample=False,
         max_new_tokens=MAX_NEW_TOKENS,
-    ).save_pretrained(args.out)
-    write_training_record(args.out, argv, args, model, result)
-    print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
-    return 0
+    ).save_pretrained(out)
 
 
 if __name__ == "__main__":
