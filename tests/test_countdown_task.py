@@ -24,7 +24,7 @@ from foresight.tasks.countdown_judge import CORRECT, INCORRECT, STEP_PREFIX, ste
 from foresight.tasks.countdown_task import CountdownTask
 
 NUMBERS, TARGET = (2, 3, 5, 7), 40
-RIGHT = "7*5=35 (left 2 3 35)\n35+3=38 (left 2 38)\n38+2=40 (left 40)\nThe answer is 40."
+RIGHT = "7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 40."
 
 
 def test_a_right_solution_passes_and_its_answer_matches_gold():
@@ -35,16 +35,16 @@ def test_a_right_solution_passes_and_its_answer_matches_gold():
 
 
 @pytest.mark.parametrize("text, error", [
-    ("7*5=35 (left 2 3 35)\n35+3=38 (left 2 38)\n38+3=41 (left 41)\nThe answer is 41.", "not available"),  # reuses 3
-    ("7*5=35 (left 2 3 35)\n35+3=39 (left 2 39)\n39+2=41 (left 41)\nThe answer is 41.", "wrong arithmetic"),
-    ("7*5=35 (left 2 3 35)\n35+3=38 (left 2 38)\n38+2=40 (left 40)\nThe answer is 41.", "answer line says"),
-    (RIGHT + "\n38+2=40 (left 40)", "last line"),  # an extra line after the answer
-    (RIGHT.replace("38+2=40 (left 40)", "38+2=40 (left 40)\n40-1=39 (left 39)"), "not available"),  # extra step
-    (RIGHT.replace("35+3=38 (left 2 38)", "35 + 3 = 38"), "malformed"),
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 3 = 41 (left 41)\nThe answer is 41.", "not available"),  # reuses 3
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 39 (left 2 39)\n39 + 2 = 41 (left 41)\nThe answer is 41.", "wrong arithmetic"),
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 41.", "answer line says"),
+    (RIGHT + "\n38 + 2 = 40 (left 40)", "last line"),  # an extra line after the answer
+    (RIGHT.replace("38 + 2 = 40 (left 40)", "38 + 2 = 40 (left 40)\n40 - 1 = 39 (left 39)"), "not available"),  # extra step
+    (RIGHT.replace("35 + 3 = 38 (left 2 38)", "35 + 3 = 38"), "malformed"),
     (RIGHT.replace("(left 2 38)", "(left 2 3 38)"), "wrong numbers left"),
-    ("7*5=35 (left 2 3 35)\n35+3=38 (left 2 38)\nThe answer is 38.", "more than one number"),
-    ("3-5=-2 (left 2 7 -2)\nThe answer is 1.", "malformed"),
-    ("5-3=2 (left 2 7 2)\n2-2=0 (left 7 0)\n7*0=0 (left 0)\nThe answer is 0.", "wrong arithmetic"),  # 0 is no value
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\nThe answer is 38.", "more than one number"),
+    ("3 - 5 = -2 (left 2 7 -2)\nThe answer is 1.", "malformed"),
+    ("5 - 3 = 2 (left 2 7 2)\n2 - 2 = 0 (left 7 0)\n7 * 0 = 0 (left 0)\nThe answer is 0.", "wrong arithmetic"),  # 0 is no value
     ("The answer is 40.", "no step lines"),
     ("", "empty"),
 ])
@@ -57,16 +57,16 @@ def test_wrong_solutions_are_rejected_with_the_reason(text, error):
 
 def test_a_dead_end_and_a_solution_for_other_numbers_are_wrong():
     task = CountdownTask(seed=TEST_SEED, size=1)
-    dead_end = "7*5=35 (left 2 3 35)\n35+3=38 (left 2 38)\n38-2=36 (left 36)\nThe answer is 36."
+    dead_end = "7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 - 2 = 36 (left 36)\nThe answer is 36."
     assert task.extract_answer(dead_end) == "36 from 2 3 5 7"
     assert not task.is_correct(task.extract_answer(dead_end), "40 from 2 3 5 7")
-    unused = "7*5=35 (left 3 35)\n35+3=38 (left 38)\nThe answer is 38."  # never uses the 2
+    unused = "7 * 5 = 35 (left 3 35)\n35 + 3 = 38 (left 38)\nThe answer is 38."  # never uses the 2
     assert not check_solution((2, 3, 5, 7), 38, unused)
 
 
 def test_step_values_accept_a_suffix_that_starts_from_a_derivable_state():
     task = CountdownTask(seed=TEST_SEED, size=1)
-    suffix = "35+3=38 (left 2 38)\n38+2=40 (left 40)\nThe answer is 40."
+    suffix = "35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 40."
     assert task.path_reaches_gold(task.extract_answer(suffix), "40 from 2 3 5 7")
     assert not task.is_correct(task.extract_answer(suffix), "40 from 2 3 5 7")
     assert not task.path_reaches_gold(task.extract_answer(suffix.replace("35", "36")), "40 from 2 3 5 7")
@@ -103,11 +103,11 @@ def test_the_solver_counts_solutions():
 
 
 def test_step_check_labels_follow_arithmetic_and_reachability():
-    assert step_label(NUMBERS, TARGET, "7*5=35 (left 2 3 35)") == CORRECT
-    assert step_label(NUMBERS, TARGET, "7*5=36 (left 2 3 36)") == INCORRECT  # wrong arithmetic
-    assert step_label(NUMBERS, TARGET, "7-5=2 (left 2 3 2)") == (CORRECT if reachable((2, 3, 2), 40) else INCORRECT)
-    assert step_label((1, 2), 50, "2+1=3 (left 3)") == INCORRECT  # right arithmetic, dead end
-    assert step_label(NUMBERS, TARGET, "9*5=45 (left 2 3 45)") == INCORRECT  # no 9
+    assert step_label(NUMBERS, TARGET, "7 * 5 = 35 (left 2 3 35)") == CORRECT
+    assert step_label(NUMBERS, TARGET, "7 * 5 = 36 (left 2 3 36)") == INCORRECT  # wrong arithmetic
+    assert step_label(NUMBERS, TARGET, "7 - 5 = 2 (left 2 3 2)") == (CORRECT if reachable((2, 3, 2), 40) else INCORRECT)
+    assert step_label((1, 2), 50, "2 + 1 = 3 (left 3)") == INCORRECT  # right arithmetic, dead end
+    assert step_label(NUMBERS, TARGET, "9 * 5 = 45 (left 2 3 45)") == INCORRECT  # no 9
 
 
 def test_judge_prompts_have_the_released_baselines_shape():

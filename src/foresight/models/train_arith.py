@@ -136,9 +136,10 @@ def tokenizer_corpus() -> list[str]:
 
 
 def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int, corpus: list[str] | None = None,
-                    chat_template: str = CHAT_TEMPLATE) -> LlamaTokenizer:
+                    chat_template: str = CHAT_TEMPLATE, split_digits: bool = True) -> LlamaTokenizer:
     """Train ``out_dir/tokenizer.model`` on ``corpus`` (default: :func:`tokenizer_corpus`) and
-    wrap it as a transformers ``LlamaTokenizer`` carrying ``chat_template``.
+    wrap it as a transformers ``LlamaTokenizer`` carrying ``chat_template``; ``split_digits=False``
+    lets BPE merge digits, so frequent numbers become single tokens.
 
     The SentencePiece model is BPE with byte fallback, split digits and no dummy prefix
     (so decoding the ids that follow a prompt gives the text exactly, without a leading
@@ -152,7 +153,7 @@ def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int, corpus: 
         model_type="bpe",
         vocab_size=vocab_size,
         byte_fallback=True,
-        split_digits=True,
+        split_digits=split_digits,
         add_dummy_prefix=False,
         normalization_rule_name="identity",
         remove_extra_whitespaces=False,

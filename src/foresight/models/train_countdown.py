@@ -79,6 +79,7 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--failure-rate", type=float, default=0.25, help="share of honest failures among solution answers")
     parser.add_argument("--check-every", type=int, default=10, help="every k-th step is a step-check batch (0: none)")
     parser.add_argument("--vote-every", type=int, default=20, help="every k-th step is a vote batch (0: none)")
+    parser.add_argument("--whole-numbers", action="store_true", help="tokenizer without digit splitting (numbers become tokens)")
     parser.add_argument("--judge-batch-size", type=int, default=16, help="prompts per step-check batch (vote batches: half)")
     return parser
 
@@ -185,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_countdown_arg_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
-    tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE)
+    tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
+                                split_digits=not args.whole_numbers)
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
     batches = (encode_turns(tokenizer, turns) for turns in training_turns(args, excluded_problems()))

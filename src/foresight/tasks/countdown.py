@@ -3,14 +3,15 @@
 A problem and one of its solutions::
 
     Question: Use 2 3 5 7 to make 40.
-    7*5=35 (left 2 3 35)
-    35+3=38 (left 2 38)
-    38+2=40 (left 40)
+    7 * 5 = 35 (left 2 3 35)
+    35 + 3 = 38 (left 2 38)
+    38 + 2 = 40 (left 40)
     The answer is 40.
 
 Each step line combines two of the numbers still available into one and writes out the
 numbers left afterwards; the last line states the value reached. The larger operand is
-written first, so ``a-b`` is never negative, and no step may produce 0.
+written first, so ``a - b`` is never negative, and no step may produce 0 or more than
+``MAX_VALUE``. Spaces around every number let the tokenizer give each number its own token.
 
 Why this shape: an early choice decides whether the target can be reached at all, and only
 looking ahead shows a dead end, the regime φ-Decoding was built for (unlike ``arith``, where
@@ -56,7 +57,7 @@ MAX_VALUE = 100
 OPERATIONS = ("+", "-", "*")
 GENERATION_TRIES = 200
 
-STEP_RE = re.compile(r"^(\d+)([+\-*])(\d+)=(\d+) \(left ((?:\d+ )*\d+)\)$")
+STEP_RE = re.compile(r"^(\d+) ([+\-*]) (\d+) = (\d+) \(left ((?:\d+ )*\d+)\)$")
 ANSWER_RE = re.compile(r"^The answer is (\d+)\.$")
 
 
@@ -86,7 +87,7 @@ class Step:
 
     @property
     def line(self) -> str:
-        return f"{self.a}{self.op}{self.b}={self.result} (left {' '.join(map(str, self.left))})"
+        return f"{self.a} {self.op} {self.b} = {self.result} (left {' '.join(map(str, self.left))})"
 
 
 def question_text(numbers: tuple[int, ...], target: int) -> str:

@@ -34,7 +34,7 @@ from foresight.tasks.datafiles import Row, read_rows, require
 COUNTDOWN_HELDOUT_SIZE = 300
 COUNTDOWN_SYSTEM_PROMPT = (
     "Combine the given numbers with + - * to make the target, using each number exactly once. "
-    "Write one step per line as 'a+b=c (left x y c)', larger number first, listing the numbers "
+    "Write one step per line as 'a + b = c (left x y c)', larger number first, listing the numbers "
     "left after the step, and end with a final line of the form 'The answer is N.'"
 )
 
