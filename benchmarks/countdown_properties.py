@@ -68,13 +68,15 @@ def properties(engine: TransformersEngine, out: Path, n: int, temperature: float
     labels, scores, lines, kinds = [], [], Counter(), Counter()
     for question in task.questions():
         samples = bon[question.id]["trace"]["samples"]
-        right = [task.is_correct(s["answer"], question.gold) for s in samples]
-        vote = majority_vote([s["answer"] for s in samples], [s["mean_logprob"] for s in samples])
+        answers = [task.extract_answer(s["text"]) for s in samples]  # read again: the checker may be newer than the run
+        right = [task.is_correct(a, question.gold) for a in answers]
+        vote = majority_vote(answers, [s["mean_logprob"] for s in samples])
+        best = max(range(len(samples)), key=lambda i: samples[i]["mean_logprob"])
         for group in ("all", str(question.meta["numbers"])):
             row = rows.setdefault(group, {"greedy": [], f"pass@{n}": [], bon_label: [], f"sc@{n}": []})
-            row["greedy"].append(cot[question.id]["correct"])
+            row["greedy"].append(task.is_correct(task.extract_answer(cot[question.id]["response"]), question.gold))
             row[f"pass@{n}"].append(any(right))
-            row[bon_label].append(bon[question.id]["correct"])
+            row[bon_label].append(right[best])
             row[f"sc@{n}"].append(task.is_correct(vote, question.gold))
         labels += right
         scores += [s["mean_logprob"] for s in samples]

@@ -84,15 +84,19 @@ def test_generated_problems_are_solved_by_their_solution_and_seeds_are_disjoint(
 
 
 def test_training_skips_every_problem_of_the_evaluation_streams():
-    from foresight.models.train_countdown import build_countdown_arg_parser, excluded_problems, training_turns
+    from foresight.models.train_countdown import EXCLUDED_SEEDS, build_countdown_arg_parser, training_turns
 
-    excluded = excluded_problems()
-    held_out = {p.question for p in make_problems(HELDOUT_SEED, 300)}
-    args = build_countdown_arg_parser().parse_args(["--out", "unused"])
-    turns = training_turns(args, excluded)
-    seen = {user for _ in range(30) for user, _ in next(turns)}
-    assert not seen & held_out
+    assert set(EXCLUDED_SEEDS) == {HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED}
+    held_out = make_problems(HELDOUT_SEED, 300)
+    args = build_countdown_arg_parser().parse_args(["--out", "unused", "--check-every", "3", "--vote-every", "5"])
+    unfiltered = {user for _ in range(12) for user, _ in next(training_turns(args, set()))}
+    overlap = unfiltered & {p.question for p in held_out}
+    assert overlap  # small problems recur across streams, so the filter has work to do
+    turns = training_turns(args, {(tuple(sorted(p.numbers)), p.target) for p in held_out})
+    seen = {user for _ in range(12) for user, _ in next(turns)}
+    assert not seen & {p.question for p in held_out}
     assert any(user.startswith("Evaluate this problem") for user in seen)
+    assert any(user.startswith("Given an problem") for user in seen)
 
 
 def test_the_solver_counts_solutions():
@@ -140,3 +144,8 @@ def test_data_files_of_countdown_problems(tmp_path):
         path.write_text(bad + "\n")
         with pytest.raises(DataError, match=message):
             load_task("countdown", str(path))
+
+
+def test_a_response_that_writes_phis_prefix_itself_is_read():
+    assert check_solution(NUMBERS, TARGET, STEP_PREFIX + RIGHT)
+    assert not check_solution(NUMBERS, TARGET, "Some words\n" + RIGHT)

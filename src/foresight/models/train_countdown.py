@@ -74,12 +74,12 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser = build_arg_parser()
     parser.prog = "foresight build-model countdown"
     parser.description = "Train the tiny LLaMA model for the countdown task on CPU and save it."
-    parser.set_defaults(steps=1300, batch_size=32, hidden_size=128, intermediate_size=384, num_layers=2,
-                        num_heads=4, vocab_size=384, max_positions=512, minutes=20.0)
+    parser.set_defaults(steps=450, batch_size=32, hidden_size=128, intermediate_size=384, num_layers=2,
+                        num_heads=4, vocab_size=640, max_positions=512, minutes=20.0)
     parser.add_argument("--failure-rate", type=float, default=0.25, help="share of honest failures among solution answers")
     parser.add_argument("--check-every", type=int, default=10, help="every k-th step is a step-check batch (0: none)")
     parser.add_argument("--vote-every", type=int, default=20, help="every k-th step is a vote batch (0: none)")
-    parser.add_argument("--whole-numbers", action="store_true", help="tokenizer without digit splitting (numbers become tokens)")
+    parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
     parser.add_argument("--judge-batch-size", type=int, default=16, help="prompts per step-check batch (vote batches: half)")
     return parser
 
@@ -187,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_countdown_arg_parser().parse_args(argv)
     torch.set_num_threads(args.threads)
     tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
-                                split_digits=not args.whole_numbers)
+                                split_digits=args.split_digits)
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
     batches = (encode_turns(tokenizer, turns) for turns in training_turns(args, excluded_problems()))

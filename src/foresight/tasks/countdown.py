@@ -58,6 +58,7 @@ OPERATIONS = ("+", "-", "*")
 GENERATION_TRIES = 200
 
 STEP_RE = re.compile(r"^(\d+) ([+\-*]) (\d+) = (\d+) \(left ((?:\d+ )*\d+)\)$")
+STEP_PREFIX_LINE = "The reasoning steps are:"  # the line φ opens answers with
 ANSWER_RE = re.compile(r"^The answer is (\d+)\.$")
 
 
@@ -211,13 +212,16 @@ class Reading:
 def read_solution(text: str) -> Reading:
     """Read step lines and the answer line, checking each line on its own terms.
 
-    Every non-empty line but the last must be a step line whose arithmetic is right, whose
+    A first line ``The reasoning steps are:`` (φ's step prefix, which the model writes itself
+    when the prompt does not end with it) is skipped. Every other non-empty line but the last must be a step line whose arithmetic is right, whose
     operands are among the numbers available (the first line's operands plus the numbers it
     leaves, minus its result, define where the chain starts) and whose ``left`` list is what
     remains; the last line must be ``The answer is V.`` with V the value the steps reached
     (a single number left). Anything else, including lines after the answer, is an error.
     """
     lines = [line.strip() for line in text.strip().split("\n") if line.strip()]
+    if lines and lines[0] == STEP_PREFIX_LINE:  # a response generated without φ's prefix in the prompt
+        lines = lines[1:]
     if not lines:
         return Reading(None, None, "empty solution")
     answer = ANSWER_RE.match(lines[-1])
