@@ -24,7 +24,7 @@ from foresight.engine.types import GenerationRequest
 from foresight.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.strategies.sampling import majority_vote
-from foresight.tasks.countdown import ANSWER_RE, HELDOUT_SEED, STEP_RE, apply, legal, make_problems, parse_answer
+from foresight.tasks.countdown import ANSWER_RE, HELDOUT_SEED, STEP_PREFIX_LINE, STEP_RE, apply, legal, make_problems, parse_answer
 from foresight.tasks.countdown_judge import JudgeExample, step_check_example, vote_example
 from foresight.tasks.countdown_task import CountdownTask
 
@@ -45,7 +45,7 @@ def line_counts(text: str) -> Counter:
             a, op, b, result = int(match[1]), match[2], int(match[3]), int(match[4])
             counts["step"] += 1
             counts["wrong_arithmetic"] += not legal(op, a, b) or apply(op, a, b) != result
-        elif line and not ANSWER_RE.match(line):
+        elif line and not ANSWER_RE.match(line) and line != STEP_PREFIX_LINE:
             counts["malformed"] += 1
     return counts
 
