@@ -1,13 +1,16 @@
 """Accuracy per unit of compute on an embedded model (φ-Decoding issue, item 6; countdown: issue 12).
 
 300 problems drawn with the task's BENCHMARK_SEED (never used by training or tests): `arith`
-problems of 4 to 8 steps on the arith model, or `countdown` problems of 3 to 5 numbers on the
-countdown model. Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi (paper preset,
-released preset) and its ablations. Prints accuracy, generated tokens, paper FLOPs, wall time
-and step-value accuracy per strategy, and writes accuracy vs paper FLOPs as a PNG. Every run is
-a normal resumable run directory under --out.
+problems of 4 to 8 steps on the arith model, or with `--task countdown` countdown problems of 3
+to 5 numbers on the countdown model. Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi with the paper's
+settings and with the released preset, each with its ablations, and the released preset without
+its positive-advantage filter. Prints accuracy, generated tokens, paper FLOPs and wall time per
+strategy, and writes accuracy vs paper FLOPs as a PNG. Every run is a normal resumable run
+directory under --out, so `--only` can split the runs over several processes and a last call
+without it prints the whole table.
 
-    .venv/bin/python benchmarks/accuracy_compute.py [--task arith|countdown] [--out runs/accuracy-compute] [--limit 300]
+    .venv/bin/python benchmarks/accuracy_compute.py [--task arith|countdown] [--out runs/accuracy-compute[-countdown]]
+                                                    [--limit 300] [--only LABEL,...]
 """
 
 from __future__ import annotations
@@ -30,16 +33,17 @@ def strategies() -> list:
     configs = [make_strategy("cot")]
     for k in (4, 8, 16):
         configs += [make_strategy("sc", n=k), make_strategy("bon", n=k)]
-    configs += [
-        make_strategy("predictive"),
-        make_strategy("phi"),
-        make_strategy("phi", preset="released"),
-        make_strategy("phi", foresight=False),
-        make_strategy("phi", cluster=False),
-        make_strategy("phi", width_pruning=False),
-        make_strategy("phi", depth_pruning=False),
-        make_strategy("phi", width_pruning=False, depth_pruning=False),
-    ]
+    configs.append(make_strategy("predictive"))
+    for preset in ("paper", "released"):
+        configs += [
+            make_strategy("phi", preset=preset),
+            make_strategy("phi", preset=preset, foresight=False),
+            make_strategy("phi", preset=preset, cluster=False),
+            make_strategy("phi", preset=preset, width_pruning=False),
+            make_strategy("phi", preset=preset, depth_pruning=False),
+            make_strategy("phi", preset=preset, width_pruning=False, depth_pruning=False),
+        ]
+    configs.append(make_strategy("phi", preset="released", advantage_filter=False))
     return configs
 
 
@@ -48,7 +52,15 @@ def main() -> None:
     parser.add_argument("--task", choices=("arith", "countdown"), default="arith")
     parser.add_argument("--out", type=Path, default=None, help="default runs/accuracy-compute[-countdown]")
     parser.add_argument("--limit", type=int, default=300)
+    parser.add_argument("--only", default=None, help="comma-separated labels to run (default: all, then the table)")
     args = parser.parse_args()
+    chosen = strategies()
+    if args.only:
+        wanted = set(args.only.split(","))
+        unknown = wanted - {s.label for s in chosen}
+        if unknown:
+            parser.error(f"unknown labels {sorted(unknown)}; choose from {[s.label for s in chosen]}")
+        chosen = [s for s in chosen if s.label in wanted]
 
     engine = TransformersEngine.from_spec(args.task)
     if args.task == "countdown":
@@ -60,7 +72,7 @@ def main() -> None:
         args.out = args.out or Path("runs/accuracy-compute")
         title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
     summaries = []
-    for strategy in strategies():
+    for strategy in chosen:
         summary = evaluate(task, strategy, engine, args.out / strategy.label, progress=False)
         summaries.append(summary)
         print(f"{strategy.label:36s} done: {100 * summary['accuracy']:.1f}%", flush=True)
@@ -71,6 +83,8 @@ def main() -> None:
         step_values = f"{100 * s['step_value_accuracy']:.1f}" if s["step_value_accuracy"] is not None else "-"
         print(f"| {s['strategy']} | {100 * s['accuracy']:.1f} | {s['total_generated_tokens']} | "
               f"{s['total_paper_flops']:.3g} | {s['wall_time_s']:.0f} | {step_values} |")
+    if args.only:
+        return
     (args.out / "summaries.json").write_text(json.dumps(summaries, indent=2) + "\n")
     runs = [load_run(args.out / strategy.label) for strategy in strategies()]
     path = plot_accuracy_vs_flops(runs, args.out / "accuracy_vs_flops.png", title)

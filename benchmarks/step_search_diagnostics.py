@@ -10,7 +10,11 @@ Reads the records of one run directory (strategy traces included) and prints, ov
   the share of (right, wrong) candidate pairs of the same step where the right one has the higher
   value (ties count half), for the step score, F, A, the alignment C and the selection weight
   (a value the strategy does not compute, constant over the run, prints as -);
+- where the selection weight goes at mixed steps (some kept path right, some wrong): the mean
+  share of the step's weight on right paths, beside chance (the share of right paths);
 - how sharp the selection is: the median over steps of the largest over the smallest weight;
+- for a run with φ's positive-advantage filter: the share of kept candidates that qualified and
+  of steps where the filter fell back to every kept candidate;
 - why stepping stopped.
 
 A path is right when the task's answer extraction and scoring accept it against the gold answer.
@@ -53,6 +57,14 @@ def pairwise_ranking(values: list[float], right: list[bool]) -> tuple[float, int
     return wins, pairs
 
 
+def weight_on_right(weights: list[float], right: list[bool]) -> tuple[float, float] | None:
+    """(share of the selection weight on right paths, share of right paths) at a mixed step, or
+    None where the paths all agree or the step carries no weight."""
+    if all(right) or not any(right) or sum(weights) <= 0:
+        return None
+    return sum(w for w, r in zip(weights, right) if r) / sum(weights), sum(right) / len(right)
+
+
 def diagnose(run_dir: Path) -> dict[str, Any]:
     if not (run_dir / "config.json").is_file():
         raise SystemExit(f"{run_dir}: not a run directory (no config.json)")
@@ -66,7 +78,7 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     ranking = {name: [0.0, 0] for name in VALUES}
     seen: dict[str, set[float]] = {name: set() for name in VALUES}
-    sharpness, stops = [], Counter()
+    sharpness, stops, mixed, filtered = [], Counter(), [], Counter()
     for record in graded:
         gold, trace = record["gold"], record["trace"]
         counts["chosen"] += bool(record["correct"])
@@ -90,6 +102,14 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
                 wins, pairs = pairwise_ranking([c[key] for c in valued], reaches)
                 ranking[name][0] += wins
                 ranking[name][1] += pairs
+            share = weight_on_right([c["weight"] for c in valued], reaches)
+            if share is not None:
+                mixed.append(share)
+            if "filter" in step:
+                filtered["steps"] += 1
+                filtered["fallback steps"] += step["filter"]["fallback"]
+                filtered["kept"] += sum(c["kept"] for c in step["candidates"])
+                filtered["qualified"] += step["filter"]["qualified"]
             weights = [c["weight"] for c in valued if c["weight"] > 0]
             if len(weights) > 1:
                 sharpness.append(max(weights) / min(weights))
@@ -102,6 +122,10 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
         "ranking": {name: (wins / pairs if pairs and len(seen[name]) > 1 else None)
                     for name, (wins, pairs) in ranking.items()},
         "pairs": ranking["F"][1],
+        "weight_on_right": float(np.mean([w for w, _ in mixed])) if mixed else None,
+        "chance_on_right": float(np.mean([c for _, c in mixed])) if mixed else None,
+        "mixed_steps": len(mixed),
+        "filter": dict(filtered) or None,
         "median_weight_ratio": float(np.median(sharpness)) if sharpness else None,
         "stops": dict(stops),
     }
@@ -117,6 +141,13 @@ def print_report(result: dict[str, Any]) -> None:
     print("| value | right ranked above wrong |\n|---|---|")
     for name, share in result["ranking"].items():
         print(f"| {name} | {'-' if share is None else f'{share:.3f}'} |")
+    if result["mixed_steps"]:
+        print(f"\nselection weight on right paths at {result['mixed_steps']} mixed steps: "
+              f"{100 * result['weight_on_right']:.1f}% (chance {100 * result['chance_on_right']:.1f}%)")
+    if result["filter"]:
+        f = result["filter"]
+        print(f"A>0 filter: {100 * f['qualified'] / max(f['kept'], 1):.1f}% of kept candidates qualified; "
+              f"fallback at {f['fallback steps']} of {f['steps']} steps")
     ratio = result["median_weight_ratio"]
     print(f"\nmedian largest/smallest selection weight in a step: {'-' if ratio is None else f'{ratio:.2f}'}")
     if result["stops"]:

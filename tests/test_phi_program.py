@@ -81,9 +81,11 @@ def test_no_foresight_ablation_requests_no_rollouts():
 def test_released_preset_differs_exactly_where_the_spec_says():
     paper, released = PhiConfig(), PhiConfig.released()
     differing = {f.name for f in dataclasses.fields(PhiConfig) if getattr(paper, f.name) != getattr(released, f.name)}
-    assert differing == {"advantage_temperature", "alignment_temperature", "final_choice", "preset"}
+    assert differing == {"advantage_temperature", "alignment_temperature", "advantage_filter", "strict_depth_threshold",
+                         "identical_stop", "final_choice", "preset"}
     assert (released.advantage_temperature, released.alignment_temperature) == (0.1, 1.0)
-    assert released.final_choice == "largest_of_2_clusters"
+    assert released.advantage_filter and released.strict_depth_threshold
+    assert (released.identical_stop, released.final_choice) == ("selected_steps", "largest_of_2_clusters")
     assert make_strategy("phi", preset="released").label == "phi-released"
     assert make_strategy("phi", foresight=False, depth_pruning=False).label == "phi-no-foresight-no-depth-pruning"
 

@@ -30,6 +30,13 @@ def test_pairwise_ranking_counts_right_over_wrong_pairs_with_ties_as_half():
     assert diagnostics.pairwise_ranking([0.3, 0.4], [True, True]) == (0.0, 0)
 
 
+def test_weight_on_right_counts_only_mixed_steps():
+    assert diagnostics.weight_on_right([0.6, 0.3, 0.1], [True, False, False]) == pytest.approx((0.6, 1 / 3))
+    assert diagnostics.weight_on_right([0.0, 0.5, 0.5], [True, True, False]) == pytest.approx((0.5, 2 / 3))
+    assert diagnostics.weight_on_right([0.5, 0.5], [True, True]) is None
+    assert diagnostics.weight_on_right([0.0, 0.0], [True, False]) is None
+
+
 def test_majority_ignores_missing_answers_and_needs_one():
     assert diagnostics.majority_is_right([None, None, "7", "7", "8"], "7", exact)
     assert not diagnostics.majority_is_right([None, None, None], "7", exact)
@@ -54,6 +61,8 @@ def test_report_of_a_real_phi_run_is_consistent_with_its_records(phi_run):
     assert counts["any foresight path right"] >= counts["vote over all foresight paths"]
     assert sum(result["stops"].values()) == 4
     assert all(share is None or 0 <= share <= 1 for share in result["ranking"].values())
+    assert result["mixed_steps"] == 0 or 0 <= result["weight_on_right"] <= 1
+    assert result["filter"] is None  # the paper default has no positive-advantage filter
     printed = subprocess.run([sys.executable, str(SCRIPT), str(phi_run)], capture_output=True, text=True, timeout=300)
     assert printed.returncode == 0, printed.stderr
     assert "within-step ranking" in printed.stdout and "| F |" in printed.stdout and "stop reasons" in printed.stdout

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Sequence
 
 from foresight.errors import ConfigError, ForesightError
+from foresight.strategies.phi import FINAL_CHOICES, IDENTICAL_STOPS
 
 #: Strategy options on the command line: (flag, config field, argparse keywords). Each applies
 #: to the strategies whose config has that field; the defaults live in the config classes.
@@ -38,6 +39,12 @@ STRATEGY_OPTIONS: tuple[tuple[str, str, dict], ...] = (
     ("--width-k", "width_k", dict(type=float, help="phi: in-width pruning keeps scores >= mean - k*std (default 1)")),
     ("--min-steps", "min_steps", dict(type=int, help="phi: T_min, no in-depth pruning before this step (default 4)")),
     ("--max-steps", "max_steps", dict(type=int, help="phi, predictive: T_max, cap on steps (default 8)")),
+    ("--advantage-temperature", "advantage_temperature", dict(type=float, help="phi: tau1 in softmax(A/tau1) (default 0.6; released 0.1)")),
+    ("--alignment-temperature", "alignment_temperature", dict(type=float, help="phi: tau2 in softmax(C/tau2) (default 0.6; released 1)")),
+    ("--advantage-filter", "advantage_filter", dict(action=argparse.BooleanOptionalAction, help="phi: choose steps and the final completion only among those with A > 0 and non-empty text, falling back to softmax(A/tau1) over all when too few qualify (default off; released on)")),
+    ("--strict-depth-threshold", "strict_depth_threshold", dict(action=argparse.BooleanOptionalAction, help="phi: in-depth pruning needs the largest cluster's share > delta rather than >= delta (default off; released on)")),
+    ("--identical-stop", "identical_stop", dict(choices=IDENTICAL_STOPS, help="phi: stop when all foresight texts are identical from T_min on (default), or the M selected steps from T_min+1 on (released)")),
+    ("--final-choice", "final_choice", dict(choices=FINAL_CHOICES, help="phi: final completion by the joint rule (default), or sampled by softmax(A/tau1) inside the larger of 2 clusters (released)")),
     ("--clustering", "clustering", dict(choices=("tfidf", "embedding"), help="phi: path representation for k-means: tfidf (default) or embedding (all-MiniLM-L6-v2)")),
     ("--step-prefix", "step_prefix", dict(help="phi, predictive: text opening the assistant turn before the first step")),
     ("--no-foresight", "foresight", dict(action="store_const", const=False, help="phi ablation: value steps by their own score")),

@@ -59,11 +59,17 @@ def render_record(record: dict[str, Any]) -> Tree:
 
 def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
     for step in trace["steps"]:
-        branch = tree.add(f"step {step['step']}" + (f"  [yellow]stop: {step['stop']}[/]" if step.get("stop") else ""))
+        title = f"step {step['step']}"
+        if "filter" in step:  # phi's positive-advantage filter
+            title += f"  A>0 filter: {step['filter']['qualified']} qualified"
+            title += "  [yellow]fallback: softmax(A/tau1) over all kept[/]" if step["filter"]["fallback"] else ""
+        branch = tree.add(title + (f"  [yellow]stop: {step['stop']}[/]" if step.get("stop") else ""))
         for c in step["candidates"]:
             status = "[bold green]selected[/]" if c["selected"] else ("kept" if c["kept"] else "[dim]pruned[/]")
             if c.get("topped_up"):
                 status += " (topped up)"
+            if c.get("qualified") is not None and c["kept"]:
+                status += " passed filter" if c["qualified"] else " [dim]filtered out[/]"
             values = f"s={c['score']:.3f}"
             if c["kept"]:
                 values += f" F={c['F']:.3f} A={c['A']:+.3f} cluster={c['cluster']} C={c['C']:.2f} w={c['weight']:.3f}"
@@ -74,11 +80,13 @@ def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
         tree.add(f"stepping stopped: {trace['stop_reason']}")
     final = trace.get("final", {})
     if final:
-        node = tree.add("final completions")
+        node = tree.add("final completions" + ("  [yellow]fallback: softmax(A/tau1) over all[/]" if final.get("fallback") else ""))
         for i, completion in enumerate(final["completions"]):
             text = completion["text"] if isinstance(completion, dict) else completion
             details = (f"A={completion['A']:+.3f} C={completion['C']:.2f} w={completion['weight']:.3f} "
                        if isinstance(completion, dict) else "")
+            if isinstance(completion, dict) and "qualified" in completion and not completion["qualified"]:
+                details += "[dim]filtered out[/] "
             chosen = "[bold green]chosen[/] " if final.get("chosen") == i else ""
             node.add(f"{chosen}{details}{_short(text)}")
 

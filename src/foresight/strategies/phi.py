@@ -30,9 +30,19 @@ from foresight.strategies.stepwise import (
 STEP_PREFIX = "The reasoning steps are:\n\n"
 
 
+#: The switches on which the released preset departs from the paper (SPEC §1 "The `released`
+#: preset"); a config's label names each one set otherwise than its preset sets it.
+RELEASED_SETTINGS: dict[str, Any] = dict(
+    advantage_temperature=0.1, alignment_temperature=1.0, advantage_filter=True,
+    strict_depth_threshold=True, identical_stop="selected_steps", final_choice="largest_of_2_clusters",
+)
+FINAL_CHOICES = ("joint", "largest_of_2_clusters")
+IDENTICAL_STOPS = ("foresight", "selected_steps")
+
+
 @dataclass(frozen=True)
 class PhiConfig:
-    """φ-Decoding settings; defaults are the paper's (SPEC §1)."""
+    """φ-Decoding settings; defaults are the paper's (SPEC §1), `released()` the authors' script's."""
 
     name: str = "phi"
     beams: int = 4  # M: beams kept per step
@@ -44,9 +54,21 @@ class PhiConfig:
     max_steps: int = 8  # T_max: hard cap on steps
     step_temperature: float = 0.6  # sampling temperature of candidate steps
     foresight_temperature: float = 1.0  # temperature of foresight rollouts and final completions
-    advantage_temperature: float = 0.6  # τ1 in softmax(A/τ1)
+    advantage_temperature: float = 0.6  # τ1 in softmax(A/τ1); also the filter's fallback and the released final draw
     alignment_temperature: float = 0.6  # τ2 in softmax(C/τ2)
-    final_choice: str = "joint"  # "joint" (paper) or "largest_of_2_clusters" (released script)
+    # Positive-advantage filter (the script's adv_above0): steps and final completions are chosen
+    # only among those with A > 0 and a non-empty foresight (completion) text, clustered among
+    # themselves; when fewer qualify than beams to fill (steps) or none (final), the draw falls
+    # back to softmax(A/τ1) over all of them.
+    advantage_filter: bool = False
+    strict_depth_threshold: bool = False  # in-depth pruning needs share > δ (script) instead of >= δ (paper)
+    # "foresight" (paper): stop once all kept candidates' foresight texts are identical, from
+    # T_min on; "selected_steps" (script): once the M selected step texts are, from T_min + 1 on.
+    identical_stop: str = "foresight"
+    # "joint" (paper): the final completion is drawn by the joint rule over K clusters of the
+    # completion texts; "largest_of_2_clusters" (script): 2 clusters of the completion texts, the
+    # larger (ties: the second), and inside it a draw by softmax(A/τ1).
+    final_choice: str = "joint"
     foresight: bool = True  # ablation switch: False values steps by their own score
     cluster: bool = True  # ablation switch: False selects on advantage alone
     width_pruning: bool = True  # ablation switch
@@ -63,25 +85,35 @@ class PhiConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if not 0 < self.depth_threshold <= 1:
             raise ValueError(f"depth_threshold must be in (0, 1], got {self.depth_threshold}")
-        if self.final_choice not in ("joint", "largest_of_2_clusters"):
-            raise ValueError(f"final_choice must be joint or largest_of_2_clusters, got {self.final_choice}")
+        if self.final_choice not in FINAL_CHOICES:
+            raise ValueError(f"final_choice must be one of {', '.join(FINAL_CHOICES)}, got {self.final_choice}")
+        if self.identical_stop not in IDENTICAL_STOPS:
+            raise ValueError(f"identical_stop must be one of {', '.join(IDENTICAL_STOPS)}, got {self.identical_stop}")
         if min(self.advantage_temperature, self.alignment_temperature, self.step_temperature) <= 0:
             raise ValueError("temperatures must be > 0")
+        if self.preset not in ("paper", "released"):
+            raise ValueError(f"preset must be paper or released, got {self.preset}")
 
     @classmethod
     def released(cls, **overrides: Any) -> "PhiConfig":
-        """The authors' released script: τ1 = 0.1 on advantage, no temperature on alignment
-        (the two softmaxes averaged, which is what normalising their sum does), and the final
-        answer taken from the larger of 2 clusters of completions."""
-        settings = dict(advantage_temperature=0.1, alignment_temperature=1.0,
-                        final_choice="largest_of_2_clusters", preset="released")
-        return cls(**(settings | overrides))
+        """The authors' released script (`phi_decoding-origin.py`): every switch of
+        RELEASED_SETTINGS. τ2 = 1 because the script averages softmax(A/0.1) and softmax(C),
+        which is what normalising their sum does."""
+        return cls(**(RELEASED_SETTINGS | {"preset": "released"} | overrides))
 
     @property
     def label(self) -> str:
+        """Run name: the preset, each ablation, and each released-preset switch set otherwise
+        than the preset sets it (e.g. `phi-released-no-advantage-filter`)."""
         off = [name for name in ("foresight", "cluster", "width_pruning", "depth_pruning") if not getattr(self, name)]
         parts = ["phi" if self.preset == "paper" else f"phi-{self.preset}"]
         parts += [f"no-{name.replace('_pruning', '-pruning')}" for name in off]
+        preset = PhiConfig.released() if self.preset == "released" else PhiConfig()
+        for name in RELEASED_SETTINGS:
+            value = getattr(self, name)
+            if value != getattr(preset, name):
+                flag = name.replace("_", "-")
+                parts.append(flag if value is True else f"no-{flag}" if value is False else f"{flag}-{value}")
         return "-".join(parts)
 
 
@@ -97,11 +129,14 @@ def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: n
         if config.foresight:
             yield from look_ahead(root, beams, kept, config.foresight_temperature, config.max_tokens, rng)
         assign_values(beams, kept)
-        labels = _align(config, kept, rng)
-        _, beams = draw_next_beams(config.beams, beams, kept, _selection_weights(config, kept), rng)
-        record = {"step": step, "candidates": [c.trace() for c in candidates], "stop": None}
+        open_slots = sum(not beam.finished for beam in beams)
+        pool, weights, labels, fallback = _step_selection(config, kept, open_slots, rng)
+        drawn, beams = draw_next_beams(config.beams, beams, pool, weights, rng)
+        record: dict[str, Any] = {"step": step, "candidates": [c.trace() for c in candidates], "stop": None}
+        if config.advantage_filter:
+            record["filter"] = {"qualified": sum(bool(c.qualified) for c in kept), "fallback": fallback}
         steps_trace.append(record)
-        reason = _should_stop(config, step, kept, labels, beams)
+        reason = _should_stop(config, step, kept, labels, [pool[i].step.text for i in drawn], beams)
         if reason is not None:
             stop_reason = record["stop"] = reason
             break
@@ -125,74 +160,113 @@ def _prune_in_width(config: PhiConfig, candidates: list[Candidate], rng: np.rand
     return [candidates[i] for i in kept]
 
 
-def _align(config: PhiConfig, kept: list[Candidate], rng: np.random.Generator) -> list[int] | None:
-    """Cluster the foresight paths; sets each candidate's cluster and alignment C."""
+def _qualifies(advantage: float, text: str) -> bool:
+    """The positive-advantage filter: A > 0 and some text (the script's `adv > 0 and text != ''`)."""
+    return advantage > 0 and bool(text.strip())
+
+
+def _step_selection(config: PhiConfig, kept: list[Candidate], open_slots: int, rng: np.random.Generator,
+                    ) -> tuple[list[Candidate], np.ndarray, list[int] | None, bool]:
+    """What the next beams are drawn from (SPEC §1 step 5): the candidates in the draw, their
+    weights, those candidates' cluster labels (None when not clustered) and whether the
+    positive-advantage filter fell back to softmax(A/τ1) over every kept candidate."""
+    pool = kept
+    if config.advantage_filter:
+        for candidate in kept:
+            candidate.qualified = _qualifies(candidate.advantage, candidate.outcome_text)
+        pool = [c for c in kept if c.qualified]
+        if len(pool) < open_slots:
+            return kept, softmax([c.advantage for c in kept], config.advantage_temperature), None, True
+    labels = _align(config, pool, rng)
+    return pool, _selection_weights(config, pool), labels, False
+
+
+def _align(config: PhiConfig, pool: list[Candidate], rng: np.random.Generator) -> list[int] | None:
+    """Cluster the foresight texts of `pool`; sets each candidate's cluster and alignment C."""
     if not config.foresight or not (config.cluster or config.depth_pruning):
         return None
-    labels = cluster_texts([c.path_text for c in kept], config.clusters, config.clustering,
+    labels = cluster_texts([c.outcome_text for c in pool], config.clusters, config.clustering,
                            seed=int(rng.integers(0, 2**31)))
-    for candidate, label, alignment in zip(kept, labels, alignment_scores(labels)):
+    for candidate, label, alignment in zip(pool, labels, alignment_scores(labels)):
         candidate.cluster, candidate.alignment = label, alignment
     return labels
 
 
-def _selection_weights(config: PhiConfig, kept: list[Candidate]) -> np.ndarray:
+def _selection_weights(config: PhiConfig, pool: list[Candidate]) -> np.ndarray:
     """The distribution the next beams are drawn from: the joint one, or what an ablation leaves."""
     if not config.foresight:
-        return softmax([c.step.mean_logprob for c in kept], config.advantage_temperature)
+        return softmax([c.step.mean_logprob for c in pool], config.advantage_temperature)
     if not config.cluster:
-        return softmax([c.advantage for c in kept], config.advantage_temperature)
-    return joint_weights([c.advantage for c in kept], [c.alignment for c in kept],
+        return softmax([c.advantage for c in pool], config.advantage_temperature)
+    return joint_weights([c.advantage for c in pool], [c.alignment for c in pool],
                          config.advantage_temperature, config.alignment_temperature)
 
 
 def _should_stop(config: PhiConfig, step: int, kept: list[Candidate], labels: list[int] | None,
-                 beams: list[Beam]) -> str | None:
-    """Why stepping ends after this step (the step itself is kept), or None to go on."""
+                 selected_steps: list[str], beams: list[Beam]) -> str | None:
+    """Why stepping ends after this step (the step itself is kept), or None to go on. `labels`
+    are the clusters of the candidates in the draw (the qualifying ones under the filter)."""
     if all(beam.finished for beam in beams):
         return "all_beams_finished"
-    if config.depth_pruning and config.foresight and step >= config.min_steps:
-        if len({c.path_text for c in kept}) == 1:
+    if not (config.depth_pruning and config.foresight):
+        return None
+    if config.identical_stop == "foresight":
+        if step >= config.min_steps and len({c.outcome_text for c in kept}) == 1:
             return "identical_foresight"
-        if labels is not None and largest_cluster_share(labels) >= config.depth_threshold:
+    elif step > config.min_steps and len({text.strip() for text in selected_steps}) == 1:
+        return "identical_steps"
+    if step >= config.min_steps and labels is not None:
+        share = largest_cluster_share(labels)
+        if share > config.depth_threshold or (share == config.depth_threshold and not config.strict_depth_threshold):
             return "depth_threshold"
     return None
 
 
 def _choose_final(config: PhiConfig, beams: list[Beam], solutions: list[tuple[str, Sample | None]],
                   rng: np.random.Generator) -> tuple[int, dict[str, Any]]:
-    """SPEC §1 step 7: value each beam's completion (advantage vs the beam's F_prev, cluster
-    alignment) and draw one by the joint rule; a finished beam keeps its last advantage."""
-    texts = [text for text, _ in solutions]
+    """SPEC §1 step 7: value each beam's completion (advantage vs the beam's F_prev; a finished
+    beam keeps its last step's) and draw one. The texts clustered are the completions alone (a
+    finished beam's: its last step), never the shared prefix."""
+    texts = [beam.last_step if sample is None else sample.text for beam, (_, sample) in zip(beams, solutions)]
     advantages = [beam.advantage if sample is None else sample.mean_logprob - beam.f_prev
                   for beam, (_, sample) in zip(beams, solutions)]
-    labels = cluster_texts(texts, config.clusters, config.clustering, seed=int(rng.integers(0, 2**31)))
-    alignments = alignment_scores(labels)
-    if config.final_choice == "largest_of_2_clusters":
-        chosen = _largest_of_two_clusters(texts, advantages, config, rng)
-        weights = [1.0 if i == chosen else 0.0 for i in range(len(texts))]
+    qualified = [_qualifies(a, t) if config.advantage_filter else None for a, t in zip(advantages, texts)]
+    pool = [i for i, q in enumerate(qualified) if q is not False]
+    labels, alignments, weights = [-1] * len(texts), [0.0] * len(texts), np.zeros(len(texts))
+    # The script's 2-means cannot split fewer than 2 completions and falls back like the filter.
+    fallback = len(pool) < (2 if config.final_choice == "largest_of_2_clusters" else 1)
+    if fallback:
+        weights = softmax(advantages, config.advantage_temperature)
     else:
-        weights = joint_weights(advantages, alignments, config.advantage_temperature, config.alignment_temperature)
-        chosen = int(rng.choice(len(texts), p=weights))
+        clusters = 2 if config.final_choice == "largest_of_2_clusters" else config.clusters
+        pool_labels = cluster_texts([texts[i] for i in pool], clusters, config.clustering,
+                                    seed=int(rng.integers(0, 2**31)))
+        for i, label, alignment in zip(pool, pool_labels, alignment_scores(pool_labels)):
+            labels[i], alignments[i] = label, alignment
+        if config.final_choice == "largest_of_2_clusters":
+            members = _largest_cluster_members(pool, pool_labels)
+            weights[members] = softmax([advantages[i] for i in members], config.advantage_temperature)
+        else:
+            weights[pool] = joint_weights([advantages[i] for i in pool], [alignments[i] for i in pool],
+                                          config.advantage_temperature, config.alignment_temperature)
+    chosen = int(rng.choice(len(texts), p=weights))
     trace = {
         "completions": [
-            {"text": t, "A": a, "cluster": label, "C": c, "weight": float(w)}
-            for t, a, label, c, w in zip(texts, advantages, labels, alignments, weights)
+            {"text": full, "completion": t, "A": a, "qualified": q, "cluster": label, "C": c, "weight": float(w)}
+            for (full, _), t, a, q, label, c, w in zip(solutions, texts, advantages, qualified, labels, alignments, weights)
         ],
+        "fallback": fallback,
         "chosen": chosen,
     }
     return chosen, trace
 
 
-def _largest_of_two_clusters(texts: list[str], advantages: list[float], config: PhiConfig,
-                             rng: np.random.Generator) -> int:
-    """Released script's final rule: 2 clusters of completions, the larger wins, and within it
-    the completion with the highest advantage."""
-    labels = cluster_texts(texts, 2, config.clustering, seed=int(rng.integers(0, 2**31)))
+def _largest_cluster_members(indices: list[int], labels: list[int]) -> list[int]:
+    """The members of the larger of the clusters; on a tie, of the later-numbered one (the
+    script's `len(cluster0) > len(cluster1)` else cluster1)."""
     sizes = {label: labels.count(label) for label in labels}
-    winner = max(sizes, key=lambda label: (sizes[label], -label))
-    members = [i for i, label in enumerate(labels) if label == winner]
-    return max(members, key=lambda i: advantages[i])
+    winner = max(sizes, key=lambda label: (sizes[label], label))
+    return [i for i, label in zip(indices, labels) if label == winner]
 
 
 def phi_config(preset: str = "paper", **options: Any) -> PhiConfig:

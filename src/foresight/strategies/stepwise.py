@@ -27,6 +27,7 @@ class Beam:
     f_prev: float = 0.0  # foresight value of the last accepted step (0 at the start)
     advantage: float = 0.0  # advantage of the last accepted step
     finished: bool = False  # the model ended the solution inside this beam
+    last_step: str = ""  # text of the last accepted step (a finished beam's final words)
 
 
 @dataclass
@@ -44,11 +45,19 @@ class Candidate:
     alignment: float = 0.0  # C: share of foresight paths in this candidate's cluster
     weight: float = 0.0  # selection probability
     selected: bool = False
+    qualified: bool | None = None  # passed phi's positive-advantage filter (None: no filter applied)
 
     @property
     def terminal(self) -> bool:
         """The step ended the whole solution (end-of-sequence), so it needs no rollout."""
         return self.step.ended_sequence
+
+    @property
+    def outcome_text(self) -> str:
+        """Where the candidate's path goes after its step: the foresight continuation, or the step
+        itself when it has none (a step that ended the solution, or a search without look-ahead).
+        φ-Decoding clusters these texts (Algorithm 1: Cluster({a>t}))."""
+        return self.foresight.text if self.foresight is not None else self.step.text
 
     @property
     def path_text(self) -> str:
@@ -62,7 +71,7 @@ class Candidate:
             "kept": self.kept, "topped_up": self.topped_up,
             "foresight": self.foresight.text if self.foresight is not None else "",
             "F": self.value, "A": self.advantage, "cluster": self.cluster, "C": self.alignment,
-            "weight": self.weight, "selected": self.selected,
+            "weight": self.weight, "selected": self.selected, "qualified": self.qualified,
         }
 
 
@@ -127,6 +136,7 @@ def accept(parent: Beam, candidate: Candidate) -> Beam:
         f_prev=candidate.value,
         advantage=candidate.advantage,
         finished=candidate.terminal,
+        last_step=candidate.step.text,
     )
 
 
