@@ -312,7 +312,6 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
 def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespace, model: LlamaForCausalLM, result: TrainingResult) -> None:
     """Write ``TRAINING.md``: how the model in ``out_dir`` was produced."""
     options = " ".join(shlex.quote(a) for a in argv)
-    num_params = sum(p.numel() for p in model.parameters())
     cap_note = (
         f"**Stopped early by the {args.minutes}-minute cap after {result.steps_done} of {args.steps} steps: "
         "this run is not reproducible step for step.**\n\n"
@@ -329,14 +328,20 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   held-out, test and benchmark seeds excluded)
 - Steps: {result.steps_done} x {args.batch_size} fresh problems; AdamW (peak lr {args.lr}, warmup
   {args.warmup_steps}, cosine to lr/10, weight decay {args.weight_decay})
-- Architecture: LLaMA, {args.num_layers} layers, hidden {args.hidden_size}, MLP {args.intermediate_size},
+{model_record(args, model, result, "solution tokens")}"""
+    (out_dir / "TRAINING.md").write_text(text)
+
+
+def model_record(args: argparse.Namespace, model: LlamaForCausalLM, result: TrainingResult, loss_tokens: str) -> str:
+    """The ``TRAINING.md`` lines on architecture, size, final loss, wall time and software."""
+    num_params = sum(p.numel() for p in model.parameters())
+    return f"""- Architecture: LLaMA, {args.num_layers} layers, hidden {args.hidden_size}, MLP {args.intermediate_size},
   {args.num_heads} heads, vocabulary {len(model.get_input_embeddings().weight)}, tied embeddings
 - Parameters: {num_params:,}
-- Final training loss (mean of the last {min(LOG_EVERY, result.steps_done)} steps, solution tokens): {result.final_loss:.4f}
+- Final training loss (mean of the last {min(LOG_EVERY, result.steps_done)} steps, {loss_tokens}): {result.final_loss:.4f}
 - Wall time: {result.wall_seconds / 60:.1f} min on {args.threads} CPU thread(s) ({platform.processor() or platform.machine()})
 - Software: Python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}
 """
-    (out_dir / "TRAINING.md").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -25,7 +25,6 @@ The shipped model in ``foresight/models/countdown`` was produced by the defaults
 from __future__ import annotations
 
 import argparse
-import platform
 import shlex
 import sys
 from collections.abc import Iterator
@@ -33,7 +32,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import transformers
 
 from foresight.models.train_arith import (
     ANSWER_PREFIX,
@@ -44,6 +42,7 @@ from foresight.models.train_arith import (
     build_model,
     build_tokenizer,
     encode_turns,
+    model_record,
     save_model,
     train,
 )
@@ -155,7 +154,6 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
         f"**Stopped early by the {args.minutes}-minute cap after {result.steps_done} of {args.steps} steps: "
         "this run is not reproducible step for step.**\n\n" if result.stopped_by_time_cap else ""
     )
-    num_params = sum(p.numel() for p in model.parameters())
     text = f"""# Training record of this model
 
 {cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
@@ -170,13 +168,7 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   see `foresight.tasks.countdown_judge`)
 - Steps: {result.steps_done}; AdamW (peak lr {args.lr}, warmup {args.warmup_steps}, cosine to lr/10,
   weight decay {args.weight_decay})
-- Architecture: LLaMA, {args.num_layers} layers, hidden {args.hidden_size}, MLP {args.intermediate_size},
-  {args.num_heads} heads, vocabulary {len(model.get_input_embeddings().weight)}, tied embeddings
-- Parameters: {num_params:,}
-- Final training loss (mean of the last {min(LOG_EVERY, result.steps_done)} steps, answer tokens): {result.final_loss:.4f}
-- Wall time: {result.wall_seconds / 60:.1f} min on {args.threads} CPU thread(s) ({platform.processor() or platform.machine()})
-- Software: Python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}
-
+{model_record(args, model, result, "answer tokens")}
 """
     path.write_text(text + kept)
 
