@@ -1,14 +1,16 @@
-"""Accuracy per unit of compute on the embedded arith model (φ-Decoding issue, item 6).
+"""Accuracy per unit of compute on an embedded model (φ-Decoding issue, item 6; countdown: issue 12).
 
-300 held-out `arith` problems of 4 to 8 steps drawn with BENCHMARK_SEED (never used by training
-or tests). Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi with the paper's
+300 problems drawn with the task's BENCHMARK_SEED (never used by training or tests): `arith`
+problems of 4 to 8 steps on the arith model, or with `--task countdown` countdown problems of 3
+to 5 numbers on the countdown model. Runs cot; sc@k and bon@k for k in {4, 8, 16}; predictive; phi with the paper's
 settings and with the released preset, each with its ablations, and the released preset without
 its positive-advantage filter. Prints accuracy, generated tokens, paper FLOPs and wall time per
 strategy, and writes accuracy vs paper FLOPs as a PNG. Every run is a normal resumable run
 directory under --out, so `--only` can split the runs over several processes and a last call
 without it prints the whole table.
 
-    .venv/bin/python benchmarks/accuracy_compute.py [--out runs/accuracy-compute] [--limit 300] [--only LABEL,...]
+    .venv/bin/python benchmarks/accuracy_compute.py [--task arith|countdown] [--out runs/accuracy-compute[-countdown]]
+                                                    [--limit 300] [--only LABEL,...]
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from foresight.evaluate import evaluate
 from foresight.plots import plot_accuracy_vs_flops
 from foresight.runs import load_run
 from foresight.strategies import make_strategy
-from foresight.tasks.arith import BENCHMARK_SEED
+from foresight.tasks import arith, countdown
 from foresight.tasks.arith_task import ArithTask
+from foresight.tasks.countdown_task import CountdownTask
 
 
 def strategies() -> list:
@@ -46,7 +49,8 @@ def strategies() -> list:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/accuracy-compute"))
+    parser.add_argument("--task", choices=("arith", "countdown"), default="arith")
+    parser.add_argument("--out", type=Path, default=None, help="default runs/accuracy-compute[-countdown]")
     parser.add_argument("--limit", type=int, default=300)
     parser.add_argument("--only", default=None, help="comma-separated labels to run (default: all, then the table)")
     args = parser.parse_args()
@@ -58,8 +62,15 @@ def main() -> None:
             parser.error(f"unknown labels {sorted(unknown)}; choose from {[s.label for s in chosen]}")
         chosen = [s for s in chosen if s.label in wanted]
 
-    engine = TransformersEngine.from_spec("arith")
-    task = ArithTask(seed=BENCHMARK_SEED, size=args.limit)
+    engine = TransformersEngine.from_spec(args.task)
+    if args.task == "countdown":
+        task = CountdownTask(seed=countdown.BENCHMARK_SEED, size=args.limit)
+        args.out = args.out or Path("runs/accuracy-compute-countdown")
+        title = f"embedded countdown model, {args.limit} benchmark problems (3-5 numbers)"
+    else:
+        task = ArithTask(seed=arith.BENCHMARK_SEED, size=args.limit)
+        args.out = args.out or Path("runs/accuracy-compute")
+        title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
     summaries = []
     for strategy in chosen:
         summary = evaluate(task, strategy, engine, args.out / strategy.label, progress=False)
@@ -76,7 +87,6 @@ def main() -> None:
         return
     (args.out / "summaries.json").write_text(json.dumps(summaries, indent=2) + "\n")
     runs = [load_run(args.out / strategy.label) for strategy in strategies()]
-    title = f"embedded arith model, {args.limit} held-out problems (4-8 steps)"
     path = plot_accuracy_vs_flops(runs, args.out / "accuracy_vs_flops.png", title)
     print(f"\nplot: {path}")
 

@@ -6,6 +6,11 @@ machinery, then prints accuracy overall and by step count, with pass@8 (any of t
 right). Runs land in --out and resume like any run.
 
     .venv/bin/python benchmarks/embedded_model_accuracy.py [--out runs/embedded-accuracy] [--temperature 0.7]
+
+With `--task countdown` it prints the countdown testbed's properties instead (see
+benchmarks/countdown_properties.py; defaults there: 16 samples at temperature 0.6):
+
+    .venv/bin/python benchmarks/embedded_model_accuracy.py --task countdown [--model countdown|DIR]
 """
 
 from __future__ import annotations
@@ -27,10 +32,21 @@ def load_records(run_dir: Path) -> list[dict]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, default=Path("runs/embedded-accuracy"))
-    parser.add_argument("--temperature", type=float, default=0.7)
-    parser.add_argument("--n", type=int, default=8)
+    parser.add_argument("--task", choices=("arith", "countdown"), default="arith")
+    parser.add_argument("--model", default=None, help="countdown only: the model (default: the embedded countdown model)")
+    parser.add_argument("--out", type=Path, default=None, help="run directories (default runs/embedded-accuracy[-countdown])")
+    parser.add_argument("--temperature", type=float, default=None, help="default 0.7 (arith), 0.6 (countdown)")
+    parser.add_argument("--n", type=int, default=None, help="default 8 (arith), 16 (countdown)")
     args = parser.parse_args()
+    if args.task == "countdown":
+        from countdown_properties import report
+
+        report(args.model or "countdown", args.out or Path("runs/embedded-accuracy-countdown"),
+               args.n or 16, args.temperature or 0.6)
+        return
+    args.out = args.out or Path("runs/embedded-accuracy")
+    args.temperature = args.temperature or 0.7
+    args.n = args.n or 8
 
     engine = TransformersEngine.from_spec("arith")
     task = ArithTask()

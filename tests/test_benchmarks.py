@@ -122,5 +122,5 @@ def test_bad_rows_name_the_file_and_item(tmp_path, name, content, message):
 
 
 def test_unknown_task_lists_the_benchmarks():
-    with pytest.raises(ConfigError, match="unknown task 'gsm'; choose one of: arith, jsonl, " + ", ".join(BENCHMARK_NAMES)):
+    with pytest.raises(ConfigError, match="unknown task 'gsm'; choose one of: arith, countdown, jsonl, " + ", ".join(BENCHMARK_NAMES)):
         load_task("gsm")

@@ -7,6 +7,7 @@
     foresight genius run --model arith
     foresight serve --model arith --port 8000
     foresight build-arith-model --out DIR
+    foresight build-model countdown --out DIR
 
 Every bad input ends in one line `foresight: error: ...` and exit code 2, found before any
 model loads where it can be; records already written stay on disk. Results go to stdout,
@@ -103,6 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
     build.add_argument("args", nargs=argparse.REMAINDER)
+    build_model = commands.add_parser("build-model", help="train an embedded model: countdown (see models/countdown/TRAINING.md)", add_help=False)
+    build_model.add_argument("model", choices=("countdown",), help="which embedded model to train")
+    build_model.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
@@ -161,6 +165,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from foresight.models.train_arith import main as train_main
 
             return train_main(args.args)
+        if args.command == "build-model":
+            from foresight.models.train_countdown import main as train_countdown_main
+
+            return train_countdown_main(args.args)
     except ForesightError as exc:
         print(f"foresight: error: {exc}", file=sys.stderr)
         return 2

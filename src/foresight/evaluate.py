@@ -110,7 +110,10 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
         "paper_flops": usage.paper_flops(engine.num_parameters),
         "inference_flops": usage.inference_flops(engine.num_parameters),
         "meta": question.meta,
-        "step_values": step_value_counts(result.trace, task.extract_answer, task.is_correct, question.gold),
+        # A step value reads one step and its foresight only; a task whose answers depend on the
+        # whole path (countdown) says how such a suffix reaches the gold answer.
+        "step_values": step_value_counts(result.trace, task.extract_answer,
+                                         getattr(task, "path_reaches_gold", task.is_correct), question.gold),
         "trace": result.trace,
     }
 

@@ -1,6 +1,6 @@
 """Resolve a `--model` value to a loaded transformers model and tokenizer.
 
-Accepted: the embedded names (`arith`, `smollm2`), a checkpoint directory (with config.json),
+Accepted: the embedded names (`arith`, `countdown`, `smollm2`), a checkpoint directory (with config.json),
 or a `.gguf` file, which transformers dequantises on load (it needs the `gguf` package).
 Nothing is ever fetched from a hub: loading is forced offline.
 """
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from foresight.errors import ModelLoadError
-from foresight.models import arith_model_dir
+from foresight.models import arith_model_dir, countdown_model_dir
 from foresight.models.smollm2 import smollm2_gguf_path
 
-EMBEDDED_MODELS = ("arith", "smollm2")
+EMBEDDED_MODELS = ("arith", "countdown", "smollm2")
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,8 @@ def resolve_model(spec: str) -> ModelLocation:
     """Turn a user's `--model` value into a file location, or say exactly what is wrong."""
     if spec == "arith":
         return ModelLocation("arith", arith_model_dir())
+    if spec == "countdown":
+        return ModelLocation("countdown", countdown_model_dir())
     if spec == "smollm2":
         path = smollm2_gguf_path()
         if path is None:

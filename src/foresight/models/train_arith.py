@@ -135,8 +135,11 @@ def tokenizer_corpus() -> list[str]:
     return lines
 
 
-def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> LlamaTokenizer:
-    """Train ``out_dir/tokenizer.model`` and wrap it as a transformers ``LlamaTokenizer``.
+def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int, corpus: list[str] | None = None,
+                    chat_template: str = CHAT_TEMPLATE, split_digits: bool = True) -> LlamaTokenizer:
+    """Train ``out_dir/tokenizer.model`` on ``corpus`` (default: :func:`tokenizer_corpus`) and
+    wrap it as a transformers ``LlamaTokenizer`` carrying ``chat_template``; ``split_digits=False``
+    lets BPE merge digits, so frequent numbers become single tokens.
 
     The SentencePiece model is BPE with byte fallback, split digits and no dummy prefix
     (so decoding the ids that follow a prompt gives the text exactly, without a leading
@@ -145,12 +148,12 @@ def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> Llama
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     spm.SentencePieceTrainer.train(
-        sentence_iterator=iter(tokenizer_corpus()),
+        sentence_iterator=iter(tokenizer_corpus() if corpus is None else corpus),
         model_prefix=str(out_dir / "tokenizer"),
         model_type="bpe",
         vocab_size=vocab_size,
         byte_fallback=True,
-        split_digits=True,
+        split_digits=split_digits,
         add_dummy_prefix=False,
         normalization_rule_name="identity",
         remove_extra_whitespaces=False,
@@ -176,7 +179,7 @@ def build_tokenizer(out_dir: Path, vocab_size: int, max_positions: int) -> Llama
         add_eos_token=False,
         pad_token="</s>",
         model_max_length=max_positions,
-        chat_template=CHAT_TEMPLATE,
+        chat_template=chat_template,
     )
 
 
@@ -209,21 +212,25 @@ def training_problems(batch_size: int, excluded: set[str]) -> Iterator[list[Arit
 
 
 def encode_batch(tokenizer: LlamaTokenizer, problems: list[ArithProblem]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Token ids and labels for ``bos + chat(user: question, assistant: ANSWER_PREFIX + solution)``.
+    """Token ids and labels for ``bos + chat(user: question, assistant: ANSWER_PREFIX + solution)``."""
+    return encode_turns(tokenizer, [(p.question, ANSWER_PREFIX + p.solution) for p in problems])
+
+
+def encode_turns(tokenizer: LlamaTokenizer, turns: list[tuple[str, str]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token ids and labels for ``bos + chat(user: u, assistant: a)`` for each ``(u, a)``.
 
     Labels are ``-100`` on the prompt (``<s>Question: ...\\nAnswer:\\n``) and on right
-    padding, so the loss covers the answer (prefix, solution) and its ``</s>`` only.
+    padding, so the loss covers the answer and its ``</s>`` only.
     """
     prompts = [
-        tokenizer.apply_chat_template([{"role": "user", "content": p.question}], add_generation_prompt=True, tokenize=False)
-        for p in problems
+        tokenizer.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False)
+        for user, _ in turns
     ]
     full = [
         tokenizer.apply_chat_template(
-            [{"role": "user", "content": p.question}, {"role": "assistant", "content": ANSWER_PREFIX + p.solution}],
-            tokenize=False,
+            [{"role": "user", "content": user}, {"role": "assistant", "content": answer}], tokenize=False
         )
-        for p in problems
+        for user, answer in turns
     ]
     prompt_lengths = [len(ids) for ids in tokenizer(prompts)["input_ids"]]
     sequences = tokenizer(full)["input_ids"]
@@ -263,8 +270,10 @@ def learning_rate(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
-def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Namespace) -> TrainingResult:
-    """The training loop: AdamW on fresh batches, logging the mean loss every ``LOG_EVERY`` steps."""
+def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Namespace,
+          batches: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None) -> TrainingResult:
+    """The training loop: AdamW on fresh batches of (input ids, labels) (default: arith problems),
+    logging the mean loss every ``LOG_EVERY`` steps."""
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
@@ -273,7 +282,8 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
         betas=(0.9, 0.98),
     )
     model.train()
-    batches = training_problems(args.batch_size, excluded_questions())
+    if batches is None:
+        batches = (encode_batch(tokenizer, problems) for problems in training_problems(args.batch_size, excluded_questions()))
     start = time.monotonic()
     recent: list[float] = []
     step = 0
@@ -282,7 +292,7 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
         if time.monotonic() - start > args.minutes * 60:
             stopped_by_time_cap = True
             break
-        input_ids, labels = encode_batch(tokenizer, next(batches))
+        input_ids, labels = next(batches)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
         loss = model(input_ids=input_ids, labels=labels).loss
@@ -302,7 +312,6 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
 def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespace, model: LlamaForCausalLM, result: TrainingResult) -> None:
     """Write ``TRAINING.md``: how the model in ``out_dir`` was produced."""
     options = " ".join(shlex.quote(a) for a in argv)
-    num_params = sum(p.numel() for p in model.parameters())
     cap_note = (
         f"**Stopped early by the {args.minutes}-minute cap after {result.steps_done} of {args.steps} steps: "
         "this run is not reproducible step for step.**\n\n"
@@ -319,14 +328,20 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   held-out, test and benchmark seeds excluded)
 - Steps: {result.steps_done} x {args.batch_size} fresh problems; AdamW (peak lr {args.lr}, warmup
   {args.warmup_steps}, cosine to lr/10, weight decay {args.weight_decay})
-- Architecture: LLaMA, {args.num_layers} layers, hidden {args.hidden_size}, MLP {args.intermediate_size},
+{model_record(args, model, result, "solution tokens")}"""
+    (out_dir / "TRAINING.md").write_text(text)
+
+
+def model_record(args: argparse.Namespace, model: LlamaForCausalLM, result: TrainingResult, loss_tokens: str) -> str:
+    """The ``TRAINING.md`` lines on architecture, size, final loss, wall time and software."""
+    num_params = sum(p.numel() for p in model.parameters())
+    return f"""- Architecture: LLaMA, {args.num_layers} layers, hidden {args.hidden_size}, MLP {args.intermediate_size},
   {args.num_heads} heads, vocabulary {len(model.get_input_embeddings().weight)}, tied embeddings
 - Parameters: {num_params:,}
-- Final training loss (mean of the last {min(LOG_EVERY, result.steps_done)} steps, solution tokens): {result.final_loss:.4f}
+- Final training loss (mean of the last {min(LOG_EVERY, result.steps_done)} steps, {loss_tokens}): {result.final_loss:.4f}
 - Wall time: {result.wall_seconds / 60:.1f} min on {args.threads} CPU thread(s) ({platform.processor() or platform.machine()})
 - Software: Python {platform.python_version()}, torch {torch.__version__}, transformers {transformers.__version__}
 """
-    (out_dir / "TRAINING.md").write_text(text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -338,18 +353,23 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
     result = train(model, tokenizer, args)
-    model.save_pretrained(args.out)
-    tokenizer.save_pretrained(args.out, save_jinja_files=False)  # chat template inside tokenizer_config.json
+    save_model(args.out, model, tokenizer)
+    write_training_record(args.out, argv, args, model, result)
+    print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
+    return 0
+
+
+def save_model(out: Path, model: LlamaForCausalLM, tokenizer: LlamaTokenizer) -> None:
+    """Weights (safetensors), tokenizer with its chat template, and a greedy generation config."""
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out, save_jinja_files=False)  # chat template inside tokenizer_config.json
     GenerationConfig(
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.eos_token_id,
         do_sample=False,
         max_new_tokens=MAX_NEW_TOKENS,
-    ).save_pretrained(args.out)
-    write_training_record(args.out, argv, args, model, result)
-    print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
-    return 0
+    ).save_pretrained(out)
 
 
 if __name__ == "__main__":

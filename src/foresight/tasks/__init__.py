@@ -8,14 +8,14 @@ from foresight.errors import ConfigError
 from foresight.tasks.base import Question, Task
 
 BENCHMARK_NAMES = ("gsm8k", "math500", "aime", "scibench", "gpqa", "arc", "csqa", "logiqa", "reclor", "strategyqa")
-TASK_NAMES = ("arith", "jsonl") + BENCHMARK_NAMES
+TASK_NAMES = ("arith", "countdown", "jsonl") + BENCHMARK_NAMES
 #: How a `--data` file's answers are read and scored (see `tasks.jsonl`).
 ANSWER_FORMAT_NAMES = ("math", "choice", "yesno", "text")
 
 
 def load_task(name: str | None, data: str | None = None, few_shot: str | None = None,
               answer_format: str | None = None) -> Task:
-    """The task `name`: `arith`, a user's JSONL file given as `data` (`jsonl`), or a benchmark
+    """The task `name`: `arith`, `countdown` (generated, or problems read from `data`), a user's JSONL file given as `data` (`jsonl`), or a benchmark
     read from its shared file or from `data`. `few_shot` adds exemplar turns to every prompt;
     `answer_format` (one of ANSWER_FORMAT_NAMES) says how a `jsonl` file's answers are scored."""
     if answer_format is not None and not (data is not None and name in (None, "jsonl")):
@@ -42,6 +42,10 @@ def _base_task(name: str | None, data: str | None, answer_format: str | None) ->
         return ArithTask()
     if name == "arith":
         raise ConfigError("task 'arith' is generated, it takes no --data file")
+    if name == "countdown":
+        from foresight.tasks.countdown_task import CountdownTask
+
+        return CountdownTask(data=Path(data) if data is not None else None)
     if name == "jsonl":
         raise ConfigError("task 'jsonl' needs --data FILE.jsonl")
     if name in BENCHMARK_NAMES:

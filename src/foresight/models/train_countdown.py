@@ -1,0 +1,194 @@
+"""Train the embedded countdown model: a tiny LLaMA that solves, and judges, countdown problems.
+
+The same machinery as :mod:`foresight.models.train_arith` (SentencePiece tokenizer, LLaMA
+config, AdamW with warmup and cosine, loss on the answer only, one CPU thread), with a
+different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.tasks.countdown`:
+
+* solution batches (``--batch-size`` problems): each problem's answer is, with probability
+  ``--failure-rate``, an *honest failure* (a uniformly random path from the same numbers with
+  right arithmetic whose last value is not the target, ended by its real value), else the
+  problem's solution. A model that has seen failures can write a dead end as one instead of
+  bending a sum onto the target, and its likelihood then tells the two apart;
+* every ``--check-every``-th step a batch of step-check prompts and every ``--vote-every``-th
+  step a batch of vote prompts (:mod:`foresight.tasks.countdown_judge`), answered with the
+  exact solver's label. Judge batches are their own batches so that their long prompts do
+  not pad the solution batches.
+
+Every answer to a problem opens with φ's step prefix. Problems whose (numbers, target) occur
+among the first problems of the held-out, test or benchmark streams are skipped.
+
+The shipped model in ``foresight/models/countdown`` was produced by the defaults::
+
+    foresight build-model countdown --out src/foresight/models/countdown
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from foresight.models.train_arith import (
+    ANSWER_PREFIX,
+    CHAT_TEMPLATE,
+    LOG_EVERY,
+    TrainingResult,
+    build_arg_parser,
+    build_model,
+    build_tokenizer,
+    encode_turns,
+    model_record,
+    save_model,
+    train,
+)
+from foresight.tasks.countdown import (
+    BENCHMARK_SEED,
+    HELDOUT_SEED,
+    MAX_NUMBERS,
+    MIN_NUMBERS,
+    TARGET_RANGE,
+    TEST_SEED,
+    TRAIN_SEED,
+    generate_problem,
+    make_problems,
+    random_path,
+    solution_text,
+)
+from foresight.tasks.countdown_judge import step_check_example, vote_example
+
+EXCLUDED_SEEDS = (HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED)
+EXCLUDED_PROBLEMS_PER_SEED = 2000
+TOKENIZER_CORPUS_PROBLEMS = 3000
+FAILURE_TRIES = 20
+VARIANTS_HEADING = "## Variants tried"
+
+
+def build_countdown_arg_parser() -> argparse.ArgumentParser:
+    """The arith trainer's options with countdown defaults, plus the data mixture."""
+    parser = build_arg_parser()
+    parser.prog = "foresight build-model countdown"
+    parser.description = "Train the tiny LLaMA model for the countdown task on CPU and save it."
+    parser.set_defaults(steps=450, batch_size=32, hidden_size=128, intermediate_size=384, num_layers=2,
+                        num_heads=4, vocab_size=640, max_positions=512, minutes=20.0)
+    parser.add_argument("--failure-rate", type=float, default=0.25, help="share of honest failures among solution answers")
+    parser.add_argument("--check-every", type=int, default=10, help="every k-th step is a step-check batch (0: none)")
+    parser.add_argument("--vote-every", type=int, default=20, help="every k-th step is a vote batch (0: none)")
+    parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
+    parser.add_argument("--judge-batch-size", type=int, default=16, help="prompts per step-check batch (vote batches: half)")
+    return parser
+
+
+def excluded_problems() -> set[tuple[tuple[int, ...], int]]:
+    """(sorted numbers, target) of the held-out, test and benchmark streams, kept out of training."""
+    return {
+        (tuple(sorted(p.numbers)), p.target)
+        for seed in EXCLUDED_SEEDS
+        for p in make_problems(seed, EXCLUDED_PROBLEMS_PER_SEED)
+    }
+
+
+def honest_failure(rng: np.random.Generator, numbers: tuple[int, ...], target: int) -> str | None:
+    """A random path from ``numbers`` that misses ``target``, as an answer (None if none found)."""
+    for _ in range(FAILURE_TRIES):
+        path = random_path(rng, numbers)
+        if path[-1].result != target:
+            return solution_text(path)
+    return None
+
+
+def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tuple[str, str]]]:
+    """Endless batches of (user, assistant) turns; example ``i`` uses the generator ``(TRAIN_SEED, i)``."""
+    index, step = 0, 0
+    while True:
+        step += 1
+        if args.check_every and step % args.check_every == 0:
+            kind, size = "check", args.judge_batch_size
+        elif args.vote_every and step % args.vote_every == 0:
+            kind, size = "vote", max(1, args.judge_batch_size // 2)
+        else:
+            kind, size = "solve", args.batch_size
+        batch: list[tuple[str, str]] = []
+        while len(batch) < size:
+            rng = np.random.default_rng([TRAIN_SEED, index])
+            index += 1
+            problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
+            if (tuple(sorted(problem.numbers)), problem.target) in excluded:
+                continue
+            if kind == "check":
+                example = step_check_example(rng, problem.numbers, problem.target)
+                batch.append((example.prompt, example.answer))
+            elif kind == "vote":
+                example = vote_example(rng, problem.numbers, problem.target)
+                batch.append((example.prompt, example.answer))
+            else:
+                failure = honest_failure(rng, problem.numbers, problem.target) if rng.random() < args.failure_rate else None
+                batch.append((problem.question, ANSWER_PREFIX + (failure or problem.solution)))
+        yield batch
+
+
+def tokenizer_corpus() -> list[str]:
+    """Lines of training text (questions, answers, judge prompts) for SentencePiece."""
+    lines = [ANSWER_PREFIX.strip()]
+    for index in range(TOKENIZER_CORPUS_PROBLEMS):
+        rng = np.random.default_rng([TRAIN_SEED, 10_000_000 + index])
+        problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
+        lines += [f"Question: {problem.question}", "Answer:", *problem.solution.split("\n")]
+        if index % 10 == 0:
+            lines += step_check_example(rng, problem.numbers, problem.target).prompt.split("\n")
+            lines += vote_example(rng, problem.numbers, problem.target).prompt.split("\n")
+    return lines
+
+
+def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespace, model, result: TrainingResult) -> None:
+    """Write ``TRAINING.md``'s record; a ``## Variants tried`` section already there is kept."""
+    path = out_dir / "TRAINING.md"
+    kept = ""
+    if path.is_file() and VARIANTS_HEADING in path.read_text():
+        kept = path.read_text()[path.read_text().index(VARIANTS_HEADING):]
+    cap_note = (
+        f"**Stopped early by the {args.minutes}-minute cap after {result.steps_done} of {args.steps} steps: "
+        "this run is not reproducible step for step.**\n\n" if result.stopped_by_time_cap else ""
+    )
+    text = f"""# Training record of this model
+
+{cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
+
+- Command: `foresight build-model countdown {" ".join(shlex.quote(a) for a in argv)}`
+- Model initialisation seed: {args.seed}; data: the `TRAIN_SEED = {TRAIN_SEED}` stream of
+  `foresight.tasks.countdown` ({MIN_NUMBERS} to {MAX_NUMBERS} numbers from 1-9, targets
+  {TARGET_RANGE[0]}-{TARGET_RANGE[1]}; problems of the held-out, test and benchmark seeds excluded)
+- Mixture: solution batches of {args.batch_size} problems, {100 * args.failure_rate:.0f}% of their answers
+  honest failures; every {args.check_every}th step a batch of {args.judge_batch_size} step-check prompts,
+  every {args.vote_every}th a batch of {max(1, args.judge_batch_size // 2)} vote prompts (labels from the exact solver,
+  see `foresight.tasks.countdown_judge`)
+- Steps: {result.steps_done}; AdamW (peak lr {args.lr}, warmup {args.warmup_steps}, cosine to lr/10,
+  weight decay {args.weight_decay})
+{model_record(args, model, result, "answer tokens")}
+"""
+    path.write_text(text + kept)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Train the countdown model described by the options and save it to ``--out``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_countdown_arg_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
+                                split_digits=args.split_digits)
+    model = build_model(args, tokenizer)
+    print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
+    batches = (encode_turns(tokenizer, turns) for turns in training_turns(args, excluded_problems()))
+    result = train(model, tokenizer, args, batches)
+    save_model(args.out, model, tokenizer)
+    write_training_record(args.out, argv, args, model, result)
+    print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,151 @@
+"""The countdown task: its checker on constructed solutions, seeds, data files, the judge labels."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from foresight.errors import DataError
+from foresight.tasks import load_task
+from foresight.tasks.countdown import (
+    BENCHMARK_SEED,
+    HELDOUT_SEED,
+    TEST_SEED,
+    TRAIN_SEED,
+    check_solution,
+    count_solutions,
+    make_problems,
+    read_solution,
+    reachable,
+)
+from foresight.tasks.countdown_judge import CORRECT, INCORRECT, STEP_PREFIX, step_check_example, step_label, vote_example
+from foresight.tasks.countdown_task import CountdownTask
+
+NUMBERS, TARGET = (2, 3, 5, 7), 40
+RIGHT = "7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 40."
+
+
+def test_a_right_solution_passes_and_its_answer_matches_gold():
+    task = CountdownTask(seed=TEST_SEED, size=1)
+    assert check_solution(NUMBERS, TARGET, RIGHT)
+    assert task.is_correct(task.extract_answer(RIGHT), "40 from 2 3 5 7")
+    assert task.is_correct(task.extract_answer("  " + RIGHT.replace("\n", "\n\n") + "\n"), "40 from 7 5 3 2")
+
+
+@pytest.mark.parametrize("text, error", [
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 3 = 41 (left 41)\nThe answer is 41.", "not available"),  # reuses 3
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 39 (left 2 39)\n39 + 2 = 41 (left 41)\nThe answer is 41.", "wrong arithmetic"),
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 41.", "answer line says"),
+    (RIGHT + "\n38 + 2 = 40 (left 40)", "last line"),  # an extra line after the answer
+    (RIGHT.replace("38 + 2 = 40 (left 40)", "38 + 2 = 40 (left 40)\n40 - 1 = 39 (left 39)"), "not available"),  # extra step
+    (RIGHT.replace("35 + 3 = 38 (left 2 38)", "35 + 3 = 38"), "malformed"),
+    (RIGHT.replace("(left 2 38)", "(left 2 3 38)"), "wrong numbers left"),
+    ("7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\nThe answer is 38.", "more than one number"),
+    ("3 - 5 = -2 (left 2 7 -2)\nThe answer is 1.", "malformed"),
+    ("5 - 3 = 2 (left 2 7 2)\n2 - 2 = 0 (left 7 0)\n7 * 0 = 0 (left 0)\nThe answer is 0.", "wrong arithmetic"),  # 0 is no value
+    ("The answer is 40.", "no step lines"),
+    ("", "empty"),
+])
+def test_wrong_solutions_are_rejected_with_the_reason(text, error):
+    reading = read_solution(text)
+    assert reading.error is not None and error in reading.error
+    assert not check_solution(NUMBERS, TARGET, text)
+    assert CountdownTask(seed=TEST_SEED, size=1).extract_answer(text) is None
+
+
+def test_a_dead_end_and_a_solution_for_other_numbers_are_wrong():
+    task = CountdownTask(seed=TEST_SEED, size=1)
+    dead_end = "7 * 5 = 35 (left 2 3 35)\n35 + 3 = 38 (left 2 38)\n38 - 2 = 36 (left 36)\nThe answer is 36."
+    assert task.extract_answer(dead_end) == "36 from 2 3 5 7"
+    assert not task.is_correct(task.extract_answer(dead_end), "40 from 2 3 5 7")
+    unused = "7 * 5 = 35 (left 3 35)\n35 + 3 = 38 (left 38)\nThe answer is 38."  # never uses the 2
+    assert not check_solution((2, 3, 5, 7), 38, unused)
+
+
+def test_step_values_accept_a_suffix_that_starts_from_a_derivable_state():
+    task = CountdownTask(seed=TEST_SEED, size=1)
+    suffix = "35 + 3 = 38 (left 2 38)\n38 + 2 = 40 (left 40)\nThe answer is 40."
+    assert task.path_reaches_gold(task.extract_answer(suffix), "40 from 2 3 5 7")
+    assert not task.is_correct(task.extract_answer(suffix), "40 from 2 3 5 7")
+    assert not task.path_reaches_gold(task.extract_answer(suffix.replace("35", "36")), "40 from 2 3 5 7")
+
+
+def test_generated_problems_are_solved_by_their_solution_and_seeds_are_disjoint():
+    streams = {seed: make_problems(seed, 300) for seed in (TRAIN_SEED, HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED)}
+    for problems in streams.values():
+        assert all(check_solution(p.numbers, p.target, p.solution) for p in problems)
+        assert {len(p.numbers) for p in problems} == {3, 4, 5}
+    keys = {seed: {(tuple(sorted(p.numbers)), p.target) for p in ps} for seed, ps in streams.items()}
+    heldout, benchmark = keys[HELDOUT_SEED], keys[BENCHMARK_SEED]
+    assert len(heldout & benchmark) < 0.05 * len(heldout)  # independent streams; 3-number problems can repeat
+    assert make_problems(HELDOUT_SEED, 10) == streams[HELDOUT_SEED][:10]
+
+
+def test_training_skips_every_problem_of_the_evaluation_streams():
+    from foresight.models.train_countdown import EXCLUDED_SEEDS, build_countdown_arg_parser, training_turns
+
+    assert set(EXCLUDED_SEEDS) == {HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED}
+    held_out = make_problems(HELDOUT_SEED, 300)
+    args = build_countdown_arg_parser().parse_args(["--out", "unused", "--check-every", "3", "--vote-every", "5"])
+    unfiltered = {user for _ in range(12) for user, _ in next(training_turns(args, set()))}
+    overlap = unfiltered & {p.question for p in held_out}
+    assert overlap  # small problems recur across streams, so the filter has work to do
+    turns = training_turns(args, {(tuple(sorted(p.numbers)), p.target) for p in held_out})
+    seen = {user for _ in range(12) for user, _ in next(turns)}
+    assert not seen & {p.question for p in held_out}
+    assert any(user.startswith("Evaluate this problem") for user in seen)
+    assert any(user.startswith("Given an problem") for user in seen)
+
+
+def test_the_solver_counts_solutions():
+    assert count_solutions((2, 3), 6) == 1 and count_solutions((2, 3), 7) == 0
+    # 1+1=2 then 2+2 or 2*2; or 2+1=3 then 3+1, once with each of the two 1s
+    assert count_solutions((1, 1, 2), 4) == 4
+    assert reachable(NUMBERS, TARGET) and not reachable((1, 1, 1), 50)
+
+
+def test_step_check_labels_follow_arithmetic_and_reachability():
+    assert step_label(NUMBERS, TARGET, "7 * 5 = 35 (left 2 3 35)") == CORRECT
+    assert step_label(NUMBERS, TARGET, "7 * 5 = 36 (left 2 3 36)") == INCORRECT  # wrong arithmetic
+    assert step_label(NUMBERS, TARGET, "7 - 5 = 2 (left 2 3 2)") == (CORRECT if reachable((2, 3, 2), 40) else INCORRECT)
+    assert step_label((1, 2), 50, "2 + 1 = 3 (left 3)") == INCORRECT  # right arithmetic, dead end
+    assert step_label(NUMBERS, TARGET, "9 * 5 = 45 (left 2 3 45)") == INCORRECT  # no 9
+
+
+def test_judge_prompts_have_the_released_baselines_shape():
+    rng = np.random.default_rng(0)
+    check = step_check_example(rng, NUMBERS, TARGET)
+    assert check.prompt.startswith("Evaluate this problem following previous examples:\nQ:Use 2 3 5 7 to make 40.\n\nA:\n")
+    assert check.prompt.endswith("# The above step of reasoning is: ") and check.answer in (CORRECT, INCORRECT)
+    vote = vote_example(rng, NUMBERS, TARGET)
+    assert "Choice 1:\n" + STEP_PREFIX in vote.prompt and vote.answer.startswith("The best choice is ")
+    assert vote.answer in vote.reachable_answers or not vote.reachable_answers
+
+
+def test_step_prefix_is_phis():
+    from foresight.strategies.phi import STEP_PREFIX as PHI_PREFIX
+
+    assert STEP_PREFIX == PHI_PREFIX
+
+
+def test_data_files_of_countdown_problems(tmp_path):
+    path = tmp_path / "problems.jsonl"
+    path.write_text(json.dumps({"numbers": [2, 3, 5, 7], "target": 40, "id": "mine"}) + "\n"
+                    + json.dumps({"numbers": [4, 4, 1], "target": 17}) + "\n")
+    task = load_task("countdown", str(path))
+    questions = task.questions()
+    assert [q.id for q in questions] == ["mine", "countdown-line2"]
+    assert questions[0].text == "Use 2 3 5 7 to make 40." and task.is_correct(task.extract_answer(RIGHT), questions[0].gold)
+    for bad, message in ((json.dumps({"numbers": [2, 3], "target": 5}), "'numbers' must be"),
+                         (json.dumps({"numbers": [2, 3, 4], "target": "x"}), "'target' must be"),
+                         (json.dumps({"target": 5}), "missing field 'numbers'")):
+        path.write_text(bad + "\n")
+        with pytest.raises(DataError, match=message):
+            load_task("countdown", str(path))
+
+
+def test_a_response_that_writes_phis_prefix_itself_is_read():
+    assert check_solution(NUMBERS, TARGET, STEP_PREFIX + RIGHT)
+    assert not check_solution(NUMBERS, TARGET, "Some words\n" + RIGHT)
