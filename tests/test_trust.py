@@ -116,7 +116,6 @@ def test_genius_pairs_on_records_that_lack_values_fails_on_one_line(tmp_path, ca
 
 
 BAD_FLAGS = [
-    (["--strategy", "phi", "--min-steps", "9", "--max-steps", "2"], "--min-steps must be at most max_steps (2), got 9"),
     (["--strategy", "phi", "--width-k", "nan"], "--width-k must be a finite number of at least 0"),
     (["--strategy", "phi", "--advantage-temperature", "0"], "--advantage-temperature must be a finite number above 0"),
     (["--strategy", "sc", "--top-p", "0"], "--top-p must be in (0, 1], got 0.0"),

@@ -87,8 +87,6 @@ class PhiConfig:
         UNIT_INTERVAL.check(self, "depth_threshold")
         NON_NEGATIVE.check(self, "width_k", "foresight_temperature")
         POSITIVE.check(self, "advantage_temperature", "alignment_temperature", "step_temperature")
-        if self.min_steps > self.max_steps:
-            raise OptionValueError("min_steps", f"at most max_steps ({self.max_steps})", self.min_steps)
         for name, allowed in (("final_choice", FINAL_CHOICES), ("identical_stop", IDENTICAL_STOPS),
                               ("preset", ("paper", "released"))):
             if getattr(self, name) not in allowed:
