@@ -23,7 +23,7 @@ class LiveServer:
     def __init__(self, keys: list[str] = (), **limits) -> None:
         self.limits = Limits(**limits)
         self.host = SharedDriver(TransformersEngine.from_spec("arith", max_batch_size=128))
-        app = create_app(self.host, answer_rule("numeric"), self.limits, KeyRing(list(keys), self.limits.max_in_flight))
+        app = create_app(self.host, answer_rule("math"), self.limits, KeyRing(list(keys), self.limits.max_in_flight))
         self._socket = socket.socket()
         self._socket.bind(("127.0.0.1", 0))
         self.port = self._socket.getsockname()[1]

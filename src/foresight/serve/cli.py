@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 
 from foresight.errors import ConfigError
+from foresight.tasks import ANSWER_FORMAT_NAMES
 
-#: How a served request's final answer is read from a response, for the strategies that vote.
-ANSWER_RULES = ("numeric", "math")
 
 
 def add_serve_parser(commands) -> None:
@@ -20,8 +20,9 @@ def add_serve_parser(commands) -> None:
     serve.add_argument("--api-key", action="append", default=None, metavar="KEY",
                        help="accept requests bearing this key (repeatable); prefer --api-key-file, which ps does not show")
     serve.add_argument("--api-key-file", default=None, metavar="FILE", help="file of accepted keys, one per line")
-    serve.add_argument("--answers", choices=ANSWER_RULES, default="numeric",
-                       help="how voting strategies read a response's final answer: numeric ('The answer is N', default) or math (math-verify)")
+    serve.add_argument("--answers", choices=ANSWER_FORMAT_NAMES, default="math",
+                       help="how voting strategies read a response's final answer, as --answer-format scores a file: "
+                            "math (numbers and LaTeX through math-verify, default), choice, yesno or text")
     add_limit_arguments(serve)
     add_engine_arguments(serve)
 
@@ -56,11 +57,8 @@ def run_serve_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def answer_rule(name: str):
-    if name == "math":
-        from foresight.tasks.math_answers import extract_math_answer
+def answer_rule(name: str) -> Callable[[str], str | None]:
+    """The reader of final answers for answer format `name` (one of ANSWER_FORMAT_NAMES)."""
+    from foresight.tasks.jsonl import answer_format
 
-        return extract_math_answer
-    from foresight.tasks.answers import extract_numeric_answer
-
-    return extract_numeric_answer
+    return answer_format(name, golds=[]).extract
