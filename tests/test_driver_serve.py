@@ -57,7 +57,12 @@ def test_jobs_arriving_while_others_run_join_their_engine_calls(arith_engine):
     reference = {}
     Driver(arith_engine).run([job(arith_engine, q, phi) for q in first] + [job(arith_engine, q) for q in later],
                              lambda key, result, usage: reference.__setitem__(key, result))
-    assert {k: r.answer for k, r in done.items()} == {k: r.answer for k, r in reference.items()}
+    # The sampled jobs' answers equal a plain run's: the served loop delivers each result to its own
+    # job. (phi's are not compared: its clustering and weighted draws can turn the 1e-6 logit
+    # differences of another batch composition into another step.)
+    newcomers = {q.id for q in later}
+    assert {k: done[k].answer for k in newcomers} == {k: reference[k].answer for k in newcomers}
+    assert all(done[q.id].trace["steps"] for q in first)
     prompts = lambda questions: {arith_engine.render_chat(TASK.messages(q)) for q in questions}
     second_call = feed.calls[1]
     assert prompts(later) <= set(second_call)  # the newcomers' requests ...

@@ -146,8 +146,9 @@ def test_option_errors_have_the_cli_text_and_name_the_field(server, questions, c
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused")
     with pytest.raises(openai.BadRequestError) as refused:
         client.chat.completions.create(model=flags[1], messages=task.messages(items[0]), extra_body={"foresight": options})
-    assert refused.value.message.endswith(cli_error(capsys, *flags))
-    assert refused.value.param == f"foresight.{next(iter(options))}"
+    field = f"foresight.{next(iter(options))}"
+    assert refused.value.message.endswith(cli_error(capsys, *flags).replace(flags[2], field))
+    assert refused.value.param == field
 
 
 @pytest.mark.parametrize("model, fields, param", [
@@ -160,8 +161,8 @@ def test_option_errors_have_the_cli_text_and_name_the_field(server, questions, c
     ("phi", {"foresight": {"beams": "2"}}, "foresight.beams"),  # typed as the CLI's flag
     ("phi", {"foresight": {"clustering": "words"}}, "foresight.clustering"),
     ("phi", {"foresight": {"no_such": 1}}, "foresight.no_such"),
-    ("cot", {"foresight": {"max_tokens": 0}}, "foresight"),  # let through by CoTConfig, refused by the engine
-    ("sc", {"foresight": {"top_p": 5.0}}, "foresight"),
+    ("cot", {"foresight": {"max_tokens": 0}}, "foresight.max_tokens"),  # CoTConfig's token range
+    ("sc", {"foresight": {"top_p": 5.0}}, "foresight.top_p"),
 ])
 def test_fields_map_where_the_strategy_has_them_and_are_refused_where_not(server, questions, model, fields, param):
     task, items = questions

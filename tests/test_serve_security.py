@@ -91,7 +91,7 @@ def test_requests_in_flight_per_key_and_the_timeout():
         assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
         assert post(server, CHAT, key=KEYS[1]).status_code == 200
         first.join()
-    with LiveServer(request_timeout=0.5) as server:
+    with LiveServer(request_timeout=0.01) as server:  # shorter than any search's first engine call
         reply = post(server, slow, key=None)
         assert reply.status_code == 504 and reply.json()["error"]["code"] == "timeout"
         server.wait_for(lambda health: health["programs_in_flight"] == 0, timeout=10)

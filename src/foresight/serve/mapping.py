@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from foresight.errors import ConfigError
+from foresight.errors import ConfigError, OptionValueError
 from foresight.serve.errors import ApiError
 from foresight.strategies import STRATEGIES, make_strategy
 
@@ -121,6 +121,9 @@ def choose_strategy(model: str, sampling: dict[str, Any], foresight: dict[str, A
         _merge(options, origin, field, value, f"foresight.{field}")
     try:
         config = make_strategy(name, **options)
+    except OptionValueError as exc:  # named by the request field that set it, as the CLI names its flag
+        param = origin.get(exc.option, f"foresight.{exc.option}")
+        raise ApiError(400, f"{param} must be {exc.allowed}, got {exc.value}", param=param) from None
     except ConfigError as exc:
         raise ApiError(400, str(exc), param=_blame(str(exc), origin)) from None
     return StrategyChoice(config, trace, question_id)
