@@ -158,6 +158,8 @@ def _pairs(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
+    from accelerate import PartialState
+
     from foresight.genius.train import LoraSettings, train_on_pairs
 
     config = _training_settings(args).trainer_config(
@@ -166,6 +168,8 @@ def _train(args: argparse.Namespace) -> int:
     )
     report = train_on_pairs(Path(args.pairs), args.model, Path(args.out), config,
                             LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha))
+    if not PartialState().is_main_process:  # one report from a multi-process run
+        return 0
     print(json.dumps({k: v for k, v in report.items() if k not in ("log_history", "loss_curve")}, indent=2))
     print(f"model: {args.out}")
     return 0

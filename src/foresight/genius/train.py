@@ -10,6 +10,7 @@ through `accelerate`); TRL handles the distribution.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,9 +58,8 @@ class LoraSettings:
 def train_on_pairs(pairs_path: Path, model_spec: str, out_dir: Path, config: Any,
                    lora: LoraSettings = LoraSettings()) -> dict[str, Any]:
     """Train `model_spec` on the pairs in `pairs_path` with `config` (a `GeniusConfig`); the
-    trained model is saved to `out_dir`. Returns the loss curve and timing."""
-    from datasets import Dataset
-
+    trained model is saved to `out_dir`. Returns the loss curve and timing. Under `accelerate
+    launch` every process runs this; the main process alone writes the model and the report."""
     from foresight.engine.loading import load_model_and_tokenizer, resolve_model
     from foresight.genius.trainer import GeniusTrainer
 
@@ -71,16 +71,14 @@ def train_on_pairs(pairs_path: Path, model_spec: str, out_dir: Path, config: Any
 
         peft_config = LoraConfig(r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
                                  target_modules=lora.target_modules, task_type="CAUSAL_LM")
-    columns = ["prompt", "chosen", "rejected", "advantage_chosen", "advantage_rejected"]
-    dataset = Dataset.from_list([{k: row[k] for k in columns if k in row} for row in rows])
+    dataset = _dataset_on_disk(rows, Path(config.output_dir) / "pairs", config)
     started = time.perf_counter()
     trainer = GeniusTrainer(model=model, args=config, train_dataset=dataset, processing_class=tokenizer,
                             peft_config=peft_config)
     result = trainer.train()
-    trained = trainer.model.merge_and_unload() if peft_config is not None else trainer.model
-    out_dir.mkdir(parents=True, exist_ok=True)
-    trained.save_pretrained(out_dir)
-    tokenizer.save_pretrained(out_dir)
+    if peft_config is not None:
+        trainer.model = trainer.model.merge_and_unload()
+    trainer.save_model(str(out_dir))  # weights and tokenizer, from the main process (gathered under ZeRO-3)
     losses = [entry["loss"] for entry in trainer.state.log_history if "loss" in entry]
     report = {
         "pairs": len(rows),
@@ -93,11 +91,30 @@ def train_on_pairs(pairs_path: Path, model_spec: str, out_dir: Path, config: Any
         "warmup": config.warmup_steps,
         "seed": config.seed,
         "steps": trainer.state.global_step,
+        "processes": trainer.accelerator.num_processes,
         "lora_rank": lora.rank,
         "train_loss": result.training_loss,
         "loss_curve": losses,
         "log_history": trainer.state.log_history,
         "wall_time_s": time.perf_counter() - started,
     }
-    (out_dir / "genius_training.json").write_text(json.dumps(report, indent=2) + "\n")
+    if trainer.is_world_process_zero():
+        (out_dir / "genius_training.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
+
+
+def _dataset_on_disk(rows: list[dict[str, Any]], directory: Path, config: Any):
+    """The pairs as an Arrow dataset saved under `directory` and loaded from there.
+
+    TRL caches the reference log-probs next to a dataset's files; an in-memory dataset has them in a
+    per-process temporary folder, where the other processes of an `accelerate launch` run cannot find
+    the file the main process wrote. The main process writes the dataset afresh, then all load it.
+    """
+    from datasets import Dataset, load_from_disk
+
+    columns = ["prompt", "chosen", "rejected", "advantage_chosen", "advantage_rejected"]
+    with config.main_process_first(desc="pairs dataset"):
+        if config.process_index == 0:
+            shutil.rmtree(directory, ignore_errors=True)
+            Dataset.from_list([{k: row[k] for k in columns if k in row} for row in rows]).save_to_disk(str(directory))
+    return load_from_disk(str(directory))

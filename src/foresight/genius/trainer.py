@@ -48,6 +48,10 @@ class GeniusConfig(DPOConfig):
             # TRL turns bf16 autocast on everywhere; on a CPU it is slow and blurs the small
             # log-prob differences the losses compare, so keep it to GPUs that support it.
             self.bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        if not torch.accelerator.is_available():
+            # On a machine without GPUs, processes started by `accelerate launch` or torchrun
+            # train together over gloo only when the trainer is told it runs on CPUs.
+            self.use_cpu = True
         if self.loss not in LOSSES:
             raise ValueError(f"unknown loss '{self.loss}'; choose one of: {', '.join(LOSSES)}")
         if self.alpha <= 0:
