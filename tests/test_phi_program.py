@@ -8,7 +8,7 @@ exactly; the real-model tests check seeding and the trace on the embedded model.
 import dataclasses
 
 import numpy as np
-from scripted import drive, sample
+from scripted import context, drive, sample
 
 from foresight.strategies import make_strategy
 from foresight.strategies.phi import PhiConfig, phi_program
@@ -97,7 +97,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
     def run(seed):
         out = {}
-        program = phi_program(config, arith_prompt, lambda t: t, np.random.default_rng(seed))
+        program = phi_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
         Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
         return out
 

@@ -83,7 +83,7 @@ def test_fallback_is_recorded_in_the_trace_and_shown():
     record = {"id": "q", "strategy": "phi-released", "question": "?", "gold": "1", "prediction": None,
               "correct": False, "generated_tokens": 1, "trace": result.trace, "response": result.response}
     console = Console(width=200, record=True)
-    console.print(render_record(record))
+    console.print(render_record(record, result.trace))
     text = console.export_text()
     assert "A>0 filter: 0 qualified" in text and "fallback" in text and "filtered out" in text
     paper, _ = drive(phi_program, PhiConfig(max_steps=2), lambda step, beam, i: sample(f"s{step}{i}"),

@@ -1,7 +1,7 @@
 """Predictive decoding (SPEC §2) on scripted outputs and on the real model."""
 
 import numpy as np
-from scripted import drive, sample
+from scripted import context, drive, sample
 
 from foresight.engine.types import Sample
 from foresight.strategies.predictive import PredictiveConfig, look_ahead_score, predictive_program
@@ -34,6 +34,7 @@ def test_runs_on_the_real_model(arith_engine, arith_prompt):
     from foresight.driver import Driver, Job
 
     out = {}
-    program = predictive_program(PredictiveConfig(max_steps=3), arith_prompt, lambda t: t, np.random.default_rng(0))
+    program = predictive_program(PredictiveConfig(max_steps=3),
+                                 context(arith_prompt, lambda t: t, np.random.default_rng(0), arith_engine.render_chat))
     Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
     assert out["result"].response and out["usage"].samples >= 3 * 16

@@ -1,8 +1,10 @@
 """`foresight show`: one question's search, as a readable tree.
 
-Step searches (phi, predictive) show each step's candidates with their score, foresight, F, A,
-cluster, C and weight, which were pruned and which selected, and why stepping stopped; sampling
-strategies show their samples with answers and mean log-probs.
+The record's trace is read back as its strategy's trace type. Step searches (phi, predictive)
+show each step's candidates with their score, foresight, F, A, cluster, C and weight, which were
+pruned and which selected, and why stepping stopped; sampling strategies show their samples
+with answers and mean log-probs; any other trace (a strategy this module knows nothing about)
+shows its fields as a tree.
 """
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ from rich.tree import Tree
 
 from foresight.errors import DataError
 from foresight.runs import load_records, read_identity
+from foresight.strategies import Trace, read_trace
+from foresight.strategies.sampling import BestOfNTrace, VoteTrace
 
 
-def load_record(run_dir: Path, question_id: str) -> dict[str, Any]:
-    """The record of `question_id` in `run_dir/records.jsonl`, or a DataError saying what exists."""
+def load_record(run_dir: Path, question_id: str) -> tuple[dict[str, Any], Trace | dict[str, Any]]:
+    """The record of `question_id` in `run_dir/records.jsonl` and its trace read as its strategy's
+    trace type, or a DataError saying what exists."""
     path = run_dir / "records.jsonl"
     if not path.is_file():
         raise DataError(f"{run_dir}: no records.jsonl here; give a run directory such as runs/arith-arith/phi")
-    records = load_records(run_dir, read_identity(run_dir))
+    identity = read_identity(run_dir)
+    records = load_records(run_dir, identity)
     if question_id in records:
-        return records[question_id]
+        record = records[question_id]
+        try:
+            return record, read_trace(identity["strategy"]["name"], record["trace"])
+        except DataError as exc:
+            raise DataError(f"{path}: the trace of question '{question_id}' cannot be read: {exc}") from None
     ids = list(records)
     preview = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     raise DataError(f"{path}: no question '{question_id}' among {len(ids)} records ({preview})")
@@ -35,21 +45,39 @@ def _short(text: str, width: int = 90) -> str:
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
-def render_record(record: dict[str, Any]) -> Tree:
+def render_record(record: dict[str, Any], trace: Trace | dict[str, Any]) -> Tree:
     mark = "[green]correct[/]" if record["correct"] else "[red]wrong[/]"
     tree = Tree(f"[bold]{record['id']}[/] ({record['strategy']}): {_short(record['question'], 120)}")
     tree.add(f"gold {record['gold']}  prediction {record['prediction']}  {mark}  "
              f"{record['generated_tokens']} generated tokens")
-    trace = record["trace"]
-    if "steps" in trace:
-        _add_steps(tree, trace)
-    elif "samples" in trace:
+    if isinstance(trace, (VoteTrace, BestOfNTrace)):
         samples = tree.add("samples")
-        for i, sample in enumerate(trace["samples"]):
-            chosen = " [bold]chosen[/]" if trace.get("chosen") == i else ""
-            samples.add(f"answer {sample['answer']}  mean log-prob {sample['mean_logprob']:.3f}{chosen}: {_short(sample['text'])}")
+        chosen_index = trace.chosen if isinstance(trace, BestOfNTrace) else None
+        for i, sample in enumerate(trace.samples):
+            chosen = " [bold]chosen[/]" if chosen_index == i else ""
+            samples.add(f"answer {sample.answer}  mean log-prob {sample.mean_logprob:.3f}{chosen}: {_short(sample.text)}")
+    elif isinstance(trace, Trace):
+        _add_fields(tree.add(trace.title or type(trace).__name__), trace.to_json())
+    elif "steps" in trace:
+        _add_steps(tree, trace)
     tree.add(f"response: {_short(record['response'], 160)}")
     return tree
+
+
+def _add_fields(node: Tree, value: dict[str, Any]) -> None:
+    """Any trace, field by field: values on one line, lists and objects as branches."""
+    for key, item in value.items():
+        if isinstance(item, dict):
+            _add_fields(node.add(str(key)), item)
+        elif isinstance(item, list) and any(isinstance(v, (dict, list)) for v in item):
+            branch = node.add(str(key))
+            for i, v in enumerate(item):
+                if isinstance(v, dict):
+                    _add_fields(branch.add(str(i)), v)
+                else:
+                    branch.add(f"{i}: {_short(str(v))}")
+        else:
+            node.add(f"{key}: {_short(str(item)) if isinstance(item, str) else item}")
 
 
 def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
@@ -87,4 +115,4 @@ def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
 
 
 def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:
-    (console or Console()).print(render_record(load_record(run_dir, question_id)))
+    (console or Console()).print(render_record(*load_record(run_dir, question_id)))

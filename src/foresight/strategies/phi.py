@@ -22,7 +22,7 @@ from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
-from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, softmax, width_prune
 from foresight.strategies.stepwise import (
@@ -115,8 +115,9 @@ class PhiConfig:
         return "-".join(parts)
 
 
-def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator) -> Program:
-    root = prompt + config.step_prefix
+def phi_program(config: PhiConfig, context: StrategyContext) -> Program:
+    rng = context.rng
+    root = context.prompt + config.step_prefix
     beams = [Beam() for _ in range(config.beams)]
     steps_trace: list[dict[str, Any]] = []
     stop_reason = "max_steps"
@@ -143,7 +144,7 @@ def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: n
     response = solutions[chosen][0]
     return StrategyResult(
         response=response,
-        answer=extract(response),
+        answer=context.extract(response),
         trace={"steps": steps_trace, "stop_reason": stop_reason, "final": final_trace},
     )
 

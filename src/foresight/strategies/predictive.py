@@ -14,7 +14,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
-from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
 from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, expand_with_foresight
@@ -52,9 +52,9 @@ def look_ahead_score(candidate: Candidate) -> float:
     return sum(s.logprob for s in samples) / max(1, sum(s.num_tokens for s in samples))
 
 
-def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExtractor,
-                       rng: np.random.Generator) -> Program:
-    root = prompt + config.step_prefix
+def predictive_program(config: PredictiveConfig, context: StrategyContext) -> Program:
+    rng = context.rng
+    root = context.prompt + config.step_prefix
     beams = [Beam() for _ in range(config.beams)]
     steps_trace: list[dict[str, Any]] = []
     for step in range(1, config.max_steps + 1):
@@ -69,5 +69,5 @@ def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExt
     solutions = yield from complete_beams(root, beams, config.foresight_temperature, config.max_tokens, rng)
     best = int(np.argmax([beam.f_prev for beam in beams]))
     response = solutions[best][0]
-    return StrategyResult(response=response, answer=extract(response),
+    return StrategyResult(response=response, answer=context.extract(response),
                           trace={"steps": steps_trace, "final": {"completions": [t for t, _ in solutions], "chosen": best}})
