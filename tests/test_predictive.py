@@ -21,10 +21,10 @@ def test_every_candidate_is_rolled_out_and_the_best_look_ahead_wins():
         return sample("rollout", mean_logprob=-0.1 if good else -3.0, tokens=20)
 
     result, seen = drive(predictive_program, config, lambda step, beam, i: sample(f"c{i}"), foresight)
-    assert len(result.trace["steps"]) == 3
-    for step in result.trace["steps"]:
-        assert len(step["candidates"]) == 8 and all(c["foresight"] == "rollout" for c in step["candidates"])
-        assert [c["selected"] for c in step["candidates"]].index(True) == 5
+    assert len(result.trace.steps) == 3
+    for step in result.trace.steps:
+        assert len(step.candidates) == 8 and all(c.foresight == "rollout" for c in step.candidates)
+        assert [c.selected for c in step.candidates].index(True) == 5
     assert result.response.startswith("c5\nc5\nc5\n")
     rollouts_per_step = [len(batch) for batch in seen if batch[0].stop != ("\n",)]
     assert rollouts_per_step == [8, 8, 8, 1]  # 8 look-aheads per step, then the final completion

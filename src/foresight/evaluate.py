@@ -18,7 +18,7 @@ from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.runs import RunDir, summarize
 from foresight.step_values import step_value_counts
 from foresight.strategies import STRATEGIES
-from foresight.strategies.base import StrategyContext, StrategyResult, config_dict, trace_json
+from foresight.strategies.base import StrategyContext, StrategyResult, config_dict
 from foresight.tasks.base import Question, Task
 
 
@@ -83,7 +83,6 @@ def _now() -> str:
 
 def _record(task: Task, question: Question, result: StrategyResult, usage: Usage, engine: Engine,
             hash_: str, label: str, seed: int) -> dict[str, Any]:
-    trace = trace_json(result.trace)
     return {
         "id": question.id,
         "task": task.name,
@@ -105,9 +104,9 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
         "meta": question.meta,
         # A step value reads one step and its foresight only; a task whose answers depend on the
         # whole path (countdown) says how such a suffix reaches the gold answer.
-        "step_values": step_value_counts(trace, task.extract_answer,
+        "step_values": step_value_counts(result.trace, task.extract_answer,
                                          getattr(task, "path_reaches_gold", task.is_correct), question.gold),
-        "trace": trace,
+        "trace": result.trace.to_json(),
     }
 
 

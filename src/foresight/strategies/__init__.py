@@ -19,18 +19,19 @@ from foresight.strategies.predictive import PredictiveConfig, predictive_program
 from foresight.strategies.sampling import (
     BestOfNTrace, SamplingConfig, VoteTrace, best_of_n_program, self_consistency_program,
 )
+from foresight.strategies.step_traces import StepSearchTrace
 
 
 @dataclass(frozen=True)
 class RegisteredStrategy:
     """A strategy as the registry knows it: config class, program, one-line description, the
-    type of its trace (None: a plain dict, for the step searches until they are typed), and
-    optionally a config factory taking the options (default: the config class itself)."""
+    type of its trace, and optionally a config factory taking the options (default: the config
+    class itself)."""
 
     config_class: type
     program: ProgramFunction
     description: str
-    trace: type[Trace] | None = None
+    trace: type[Trace]
     build: Callable[..., Any] | None = None
 
     @property
@@ -44,18 +45,19 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
     "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples",
                              VoteTrace),
     "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob", BestOfNTrace),
-    "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", build=phi_config),
-    "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling"),
+    "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", StepSearchTrace,
+                              phi_config),
+    "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling",
+                                     StepSearchTrace),
 }
 
 
 def read_trace(name: str, data: dict[str, Any]) -> Trace | dict[str, Any]:
-    """A record's stored trace as its strategy's trace type (as stored when the strategy is not
-    registered here or keeps a plain dict); a DataError names what does not fit."""
+    """A record's stored trace as its strategy's trace type, or as stored when no strategy of
+    that name is registered (a run of a strategy since removed); a DataError names what does
+    not fit."""
     registered = STRATEGIES.get(name)
-    if registered is None or registered.trace is None:
-        return data
-    return registered.trace.from_json(data)
+    return data if registered is None else registered.trace.from_json(data)
 
 
 def make_strategy(name: str, **options: Any):

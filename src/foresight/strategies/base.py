@@ -20,7 +20,7 @@ import dataclasses
 import hashlib
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Sequence, TypeVar, Union
 
 import numpy as np
@@ -157,15 +157,10 @@ class StrategyResult:
 
     response: str
     answer: str | None
-    trace: Trace | dict[str, Any] = field(default_factory=dict)
+    trace: Trace
 
 
 ProgramFunction = Callable[[Any, StrategyContext], Program]
-
-
-def trace_json(trace: Trace | dict[str, Any]) -> dict[str, Any]:
-    """A result's trace as stored in records.jsonl."""
-    return trace.to_json() if isinstance(trace, Trace) else trace
 
 
 def config_dict(config: Any) -> dict[str, Any]:
