@@ -32,9 +32,13 @@ from typing import Any, Callable
 import numpy as np
 
 from foresight.runs import load_records, read_identity
+from foresight.step_values import valued_candidates
+from foresight.strategies import read_trace
 from foresight.strategies.sampling import majority_vote
+from foresight.strategies.step_traces import StepSearchTrace
 from foresight.tasks import load_task
 
+#: The values a step search computes per candidate: name in the report -> CandidateTrace field.
 VALUES = {"step score": "score", "F": "F", "A": "A", "C": "C", "weight": "weight"}
 
 
@@ -70,7 +74,9 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
     identity = read_identity(run_dir)
     task = load_task(identity["task"])
     records = load_records(run_dir, identity)
-    graded = [r for r in records.values() if r.get("gold") is not None and "steps" in r.get("trace", {})]
+    traces = {key: read_trace(identity["strategy"]["name"], record["trace"]) for key, record in records.items()}
+    graded = [(r, traces[key]) for key, r in records.items()
+              if r.get("gold") is not None and isinstance(traces[key], StepSearchTrace)]
     if not graded:
         raise SystemExit(f"{run_dir}: no records with a gold answer and a step-search trace")
 
@@ -78,44 +84,44 @@ def diagnose(run_dir: Path) -> dict[str, Any]:
     ranking = {name: [0.0, 0] for name in VALUES}
     seen: dict[str, set[float]] = {name: set() for name in VALUES}
     sharpness, stops, mixed, filtered = [], Counter(), [], Counter()
-    for record in graded:
-        gold, trace = record["gold"], record["trace"]
+    for record, trace in graded:
+        gold = record["gold"]
         counts["chosen"] += bool(record["correct"])
-        # phi records each final completion with its values, predictive only its text
-        finals = [c["text"] if isinstance(c, dict) else c for c in trace.get("final", {}).get("completions", [])]
+        finals = [completion.text for completion in trace.final.completions]
         final_answers = [task.extract_answer(text) for text in finals]
         counts["any final right"] += any(task.is_correct(answer, gold) for answer in final_answers)
         counts["vote over finals"] += majority_is_right(final_answers, gold, task.is_correct)
         paths: list[str | None] = []
         path_values: list[float] = []
         any_path_right = False
-        for step in trace["steps"]:
-            valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
-            answers = [task.extract_answer(c["text"] + "\n" + c["foresight"]) for c in valued]
+        for step in trace.steps:
+            valued = valued_candidates(step)
+            answers = [task.extract_answer(c.path) for c in valued]
             paths += answers
-            path_values += [c["F"] for c in valued]
+            path_values += [c.F for c in valued]
             reaches = [task.is_correct(answer, gold) for answer in answers]
             any_path_right = any_path_right or any(reaches)
             for name, key in VALUES.items():
-                seen[name].update(c[key] for c in valued)
-                wins, pairs = pairwise_ranking([c[key] for c in valued], reaches)
+                values = [getattr(c, key) for c in valued]
+                seen[name].update(values)
+                wins, pairs = pairwise_ranking(values, reaches)
                 ranking[name][0] += wins
                 ranking[name][1] += pairs
-            share = weight_on_right([c["weight"] for c in valued], reaches)
+            share = weight_on_right([c.weight for c in valued], reaches)
             if share is not None:
                 mixed.append(share)
-            if "filter" in step:
+            if step.filter is not None:
                 filtered["steps"] += 1
-                filtered["fallback steps"] += step["filter"]["fallback"]
-                filtered["kept"] += sum(c["kept"] for c in step["candidates"])
-                filtered["qualified"] += step["filter"]["qualified"]
-            weights = [c["weight"] for c in valued if c["weight"] > 0]
+                filtered["fallback steps"] += step.filter.fallback
+                filtered["kept"] += sum(c.kept for c in step.candidates)
+                filtered["qualified"] += step.filter.qualified
+            weights = [c.weight for c in valued if c.weight > 0]
             if len(weights) > 1:
                 sharpness.append(max(weights) / min(weights))
         counts["vote over all foresight paths"] += majority_is_right(paths, gold, task.is_correct, path_values)
         counts["any foresight path right"] += any_path_right
-        if "stop_reason" in trace:  # phi records why stepping ended; predictive always runs T steps
-            stops[trace["stop_reason"]] += 1
+        if trace.stop_reason is not None:  # records written before predictive recorded it have none
+            stops[trace.stop_reason] += 1
     return {
         "run": str(run_dir), "questions": len(graded), "counts": dict(counts),
         "ranking": {name: (wins / pairs if pairs and len(seen[name]) > 1 else None)

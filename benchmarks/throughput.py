@@ -18,8 +18,8 @@ import time
 from foresight.driver import Driver, Job
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import DEFAULT_BATCH_SIZE, GenerationRequest
-from foresight.evaluate import question_rng
 from foresight.strategies import make_strategy
+from foresight.strategies.base import StrategyContext, question_rng
 from foresight.strategies.sampling import self_consistency_program
 from foresight.tasks.arith_task import ArithTask
 
@@ -32,7 +32,8 @@ def run_driver(engine, prompts, strategy, batch_size: int, max_live: int) -> int
         nonlocal tokens
         tokens += usage.generated_tokens
 
-    jobs = (Job(i, self_consistency_program(strategy, p, lambda text: None, question_rng(0, str(i))))
+    jobs = (Job(i, self_consistency_program(strategy, StrategyContext(p, p, engine.render_chat, lambda text: None,
+                                                                      question_rng(0, str(i)))))
             for i, p in enumerate(prompts))
     Driver(engine, batch_size=batch_size, max_live=max_live).run(jobs, count)
     return tokens

@@ -3,6 +3,17 @@
 import numpy as np
 
 from foresight.engine.types import Completion, Sample
+from foresight.strategies.base import StrategyContext
+
+
+def plain_chat(messages):
+    """A chat template for scripted prompts: each turn as 'role: content' on its own line."""
+    return "".join(f"{m['role']}: {m['content']}\n" for m in messages) + "assistant: "
+
+
+def context(prompt, extract, rng, render=plain_chat):
+    """The StrategyContext of a question whose rendered prompt is `prompt`."""
+    return StrategyContext(question=prompt, prompt=prompt, render=render, extract=extract, rng=rng)
 
 
 def sample(text, mean_logprob=-0.5, ended=False, tokens=4):
@@ -13,7 +24,8 @@ def sample(text, mean_logprob=-0.5, ended=False, tokens=4):
 def drive(program_function, config, step_sample, foresight_sample, seed=0):
     """Run a step-level strategy program, answering step requests (stop at newline) with `step_sample(step, beam_text, i)`
     and foresight/final requests with `foresight_sample(prompt)`; returns the result and requests seen."""
-    program = program_function(config, "PROMPT ", lambda text: text.rsplit(" ", 1)[-1] or None, np.random.default_rng(seed))
+    program = program_function(config, context("PROMPT ", lambda text: text.rsplit(" ", 1)[-1] or None,
+                                               np.random.default_rng(seed)))
     seen = []
     requests = program.send(None)
     try:

@@ -3,8 +3,7 @@
 import numpy as np
 
 from foresight.driver import Driver, Job
-from foresight.evaluate import question_rng
-from foresight.strategies import STRATEGIES, make_strategy
+from foresight.strategies import STRATEGIES, StrategyContext, make_strategy
 from foresight.tasks.arith_task import ArithTask
 
 
@@ -23,8 +22,8 @@ class CountingEngine:
 def run_programs(engine, questions, task, strategy, batch_size, max_live):
     results = {}
     jobs = (
-        Job(q.id, STRATEGIES[strategy.name].program(strategy, engine.engine.render_chat(task.messages(q)),
-                                                    task.extract_answer, question_rng(7, q.id)))
+        Job(q.id, STRATEGIES[strategy.name].program(strategy, StrategyContext.for_messages(
+            engine.engine.render_chat, task.messages(q), task.extract_answer, 7, q.id, q.text)))
         for q in questions
     )
     Driver(engine, batch_size=batch_size, max_live=max_live).run(
@@ -46,7 +45,7 @@ def test_together_or_one_by_one_gives_identical_results(arith_engine):
     for key in together:
         (a, usage_a), (b, usage_b) = together[key], one_by_one[key]
         assert a.answer == b.answer and a.response == b.response
-        assert [s["text"] for s in a.trace["samples"]] == [s["text"] for s in b.trace["samples"]]
+        assert [s.text for s in a.trace.samples] == [s.text for s in b.trace.samples]
         assert usage_a.generated_tokens == usage_b.generated_tokens
     assert max(together_engine.calls) <= 16 and len(together_engine.calls) == 2  # 24 rows in calls of 16 + 8
 
@@ -56,8 +55,8 @@ def test_usage_accounts_tokens_and_flops(arith_engine):
     results = run_programs(CountingEngine(arith_engine), task.questions(), task, make_strategy("bon", n=3, max_tokens=150), 64, 8)
     for result, usage in results.values():
         assert usage.samples == 3 and usage.requests == 1
-        assert usage.generated_tokens == sum(s["num_tokens"] for s in result.trace["samples"])
+        assert usage.generated_tokens == sum(s.num_tokens for s in result.trace.samples)
         assert usage.paper_flops(100) == 600 * usage.generated_tokens
         assert usage.inference_flops(100) == 200 * (usage.prefill_tokens + usage.generated_tokens)
-        best = int(np.argmax([s["mean_logprob"] for s in result.trace["samples"]]))
-        assert result.trace["chosen"] == best and result.response == result.trace["samples"][best]["text"]
+        best = int(np.argmax([s.mean_logprob for s in result.trace.samples]))
+        assert result.trace.chosen == best and result.response == result.trace.samples[best].text

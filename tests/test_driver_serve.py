@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from foresight.driver import Driver, Job, ProgramCancelled
-from foresight.evaluate import question_rng
-from foresight.strategies import STRATEGIES, make_strategy
+from foresight.strategies import STRATEGIES, StrategyContext, make_strategy
 from foresight.tasks.arith_task import ArithTask
 
 TASK = ArithTask(size=6)
@@ -37,8 +36,9 @@ class WaveFeed:
 
 
 def job(engine, question, strategy=SC):
-    prompt = engine.render_chat(TASK.messages(question))
-    return Job(question.id, STRATEGIES[strategy.name].program(strategy, prompt, TASK.extract_answer, question_rng(1, question.id)))
+    context = StrategyContext.for_messages(engine.render_chat, TASK.messages(question), TASK.extract_answer, 1,
+                                           question.id, question.text)
+    return Job(question.id, STRATEGIES[strategy.name].program(strategy, context))
 
 
 def serve(feed):

@@ -76,19 +76,19 @@ def test_fallback_is_recorded_in_the_trace_and_shown():
     # every foresight scores below the beams' start value, so nothing ever qualifies
     result, _ = drive(phi_program, PhiConfig.released(max_steps=2),
                       lambda step, beam, i: sample(f"s{step}{i}"), lambda prompt: sample("end", mean_logprob=-3.0))
-    first = result.trace["steps"][0]
-    assert first["filter"] == {"qualified": 0, "fallback": True}
-    assert all(c["qualified"] is False for c in first["candidates"] if c["kept"])
-    assert result.trace["final"]["fallback"] is True
+    first = result.trace.steps[0]
+    assert (first.filter.qualified, first.filter.fallback) == (0, True)
+    assert all(c.qualified is False for c in first.candidates if c.kept)
+    assert result.trace.final.fallback is True
     record = {"id": "q", "strategy": "phi-released", "question": "?", "gold": "1", "prediction": None,
               "correct": False, "generated_tokens": 1, "trace": result.trace, "response": result.response}
     console = Console(width=200, record=True)
-    console.print(render_record(record))
+    console.print(render_record(record, result.trace))
     text = console.export_text()
     assert "A>0 filter: 0 qualified" in text and "fallback" in text and "filtered out" in text
     paper, _ = drive(phi_program, PhiConfig(max_steps=2), lambda step, beam, i: sample(f"s{step}{i}"),
                      lambda prompt: sample("end", mean_logprob=-3.0))
-    assert "filter" not in paper.trace["steps"][0] and paper.trace["final"]["fallback"] is False
+    assert paper.trace.steps[0].filter is None and paper.trace.final.fallback is False
 
 
 def test_depth_threshold_is_strict_in_the_released_preset():
@@ -138,7 +138,7 @@ def test_released_final_rule_samples_inside_the_larger_cluster_rather_than_takin
     chosen = {_choose_final(RELEASED, *finals(completions, advantages), np.random.default_rng(seed))[0] for seed in range(30)}
     assert chosen == {0, 1, 2}  # every member of the larger cluster, never the high-A outsider
     _, trace = _choose_final(RELEASED, *finals(completions, advantages), np.random.default_rng(0))
-    weights = [c["weight"] for c in trace["completions"]]
+    weights = [c.weight for c in trace.completions]
     assert np.allclose(weights[:3], softmax(advantages[:3], 0.1)) and weights[3] == 0
     paper = {_choose_final(PAPER, *finals(completions, advantages), np.random.default_rng(seed))[0] for seed in range(30)}
     assert 3 in paper  # the joint rule gives the outsider its share
@@ -150,11 +150,11 @@ def test_released_final_rule_filters_breaks_ties_to_the_second_cluster_and_falls
     for seed in range(20):
         chosen, trace = _choose_final(RELEASED, *finals(completions, advantages), np.random.default_rng(seed))
         assert chosen == 1
-    assert [c["qualified"] for c in trace["completions"]] == [True, True, False, False] and not trace["fallback"]
+    assert [c.qualified for c in trace.completions] == [True, True, False, False] and not trace.fallback
     # nothing qualifies: softmax(A/0.1) over all (the script negates A there; we do not)
     advantages = [-0.05, -0.6, -0.7, -0.8]
     chosen, trace = _choose_final(RELEASED, *finals(completions, advantages), np.random.default_rng(0))
-    assert trace["fallback"] and np.allclose([c["weight"] for c in trace["completions"]], softmax(advantages, 0.1))
+    assert trace.fallback and np.allclose([c.weight for c in trace.completions], softmax(advantages, 0.1))
     picks = [_choose_final(RELEASED, *finals(completions, advantages), np.random.default_rng(s))[0] for s in range(40)]
     assert picks.count(0) > 30
 
@@ -164,9 +164,9 @@ def test_final_choice_clusters_completions_not_their_prefixes():
     prefixes = ["alpha beta gamma delta\n" * 3, "epsilon zeta eta theta\n" * 3, "iota kappa lambda\n" * 3, "nu xi omicron\n" * 3]
     completions = [MAJORITY, OTHER, MAJORITY, OTHER]
     _, trace = _choose_final(PAPER, *finals(completions, [0.1] * 4, prefixes), np.random.default_rng(0))
-    labels = [c["cluster"] for c in trace["completions"]]
+    labels = [c.cluster for c in trace.completions]
     assert labels[0] == labels[2] != labels[1] == labels[3]
-    assert trace["completions"][0]["text"] == prefixes[0] + MAJORITY and trace["completions"][0]["completion"] == MAJORITY
+    assert trace.completions[0].text == prefixes[0] + MAJORITY and trace.completions[0].completion == MAJORITY
 
 
 def test_each_released_point_is_its_own_switch_and_the_label_names_it():

@@ -1,7 +1,7 @@
 """Predictive decoding (SPEC §2) on scripted outputs and on the real model."""
 
 import numpy as np
-from scripted import drive, sample
+from scripted import context, drive, sample
 
 from foresight.engine.types import Sample
 from foresight.strategies.predictive import PredictiveConfig, look_ahead_score, predictive_program
@@ -21,10 +21,10 @@ def test_every_candidate_is_rolled_out_and_the_best_look_ahead_wins():
         return sample("rollout", mean_logprob=-0.1 if good else -3.0, tokens=20)
 
     result, seen = drive(predictive_program, config, lambda step, beam, i: sample(f"c{i}"), foresight)
-    assert len(result.trace["steps"]) == 3
-    for step in result.trace["steps"]:
-        assert len(step["candidates"]) == 8 and all(c["foresight"] == "rollout" for c in step["candidates"])
-        assert [c["selected"] for c in step["candidates"]].index(True) == 5
+    assert len(result.trace.steps) == 3
+    for step in result.trace.steps:
+        assert len(step.candidates) == 8 and all(c.foresight == "rollout" for c in step.candidates)
+        assert [c.selected for c in step.candidates].index(True) == 5
     assert result.response.startswith("c5\nc5\nc5\n")
     rollouts_per_step = [len(batch) for batch in seen if batch[0].stop != ("\n",)]
     assert rollouts_per_step == [8, 8, 8, 1]  # 8 look-aheads per step, then the final completion
@@ -34,6 +34,7 @@ def test_runs_on_the_real_model(arith_engine, arith_prompt):
     from foresight.driver import Driver, Job
 
     out = {}
-    program = predictive_program(PredictiveConfig(max_steps=3), arith_prompt, lambda t: t, np.random.default_rng(0))
+    program = predictive_program(PredictiveConfig(max_steps=3),
+                                 context(arith_prompt, lambda t: t, np.random.default_rng(0), arith_engine.render_chat))
     Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
     assert out["result"].response and out["usage"].samples >= 3 * 16

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import sys
 import time
 from contextlib import contextmanager
@@ -10,7 +9,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import numpy as np
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -20,14 +18,8 @@ from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
 from foresight.runs import RunDir, summarize
 from foresight.step_values import step_value_counts
 from foresight.strategies import STRATEGIES
-from foresight.strategies.base import StrategyResult, config_dict
+from foresight.strategies.base import StrategyContext, StrategyResult, config_dict
 from foresight.tasks.base import Question, Task
-
-
-def question_rng(seed: int, question_id: str) -> np.random.Generator:
-    """A question's own generator: its draws do not depend on which other questions run."""
-    digest = int.from_bytes(hashlib.sha256(question_id.encode()).digest()[:8], "little")
-    return np.random.default_rng([seed, digest])
 
 
 def run_identity(task: Task, strategy, engine: Engine, seed: int) -> dict[str, Any]:
@@ -63,9 +55,9 @@ def evaluate(
 
         def jobs():
             for question in pending:
-                prompt = engine.render_chat(task.messages(question))
-                rng = question_rng(seed, question.id)
-                yield Job(question, program_of(strategy, prompt, task.extract_answer, rng))
+                context = StrategyContext.for_messages(engine.render_chat, task.messages(question), task.extract_answer,
+                                                       seed, question.id, question.text)
+                yield Job(question, program_of(strategy, context))
 
         with progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
 
@@ -114,7 +106,7 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
         # whole path (countdown) says how such a suffix reaches the gold answer.
         "step_values": step_value_counts(result.trace, task.extract_answer,
                                          getattr(task, "path_reaches_gold", task.is_correct), question.gold),
-        "trace": result.trace,
+        "trace": result.trace.to_json(),
     }
 
 

@@ -1,8 +1,10 @@
 """`foresight show`: one question's search, as a readable tree.
 
-Step searches (phi, predictive) show each step's candidates with their score, foresight, F, A,
-cluster, C and weight, which were pruned and which selected, and why stepping stopped; sampling
-strategies show their samples with answers and mean log-probs.
+The record's trace is read back as its strategy's trace type. Step searches (phi, predictive)
+show each step's candidates with their score, foresight, F, A, cluster, C and weight, which were
+pruned and which selected, and why stepping stopped; sampling strategies show their samples
+with answers and mean log-probs; any other trace (a strategy this module knows nothing about)
+shows its fields as a tree.
 """
 
 from __future__ import annotations
@@ -15,16 +17,25 @@ from rich.tree import Tree
 
 from foresight.errors import DataError
 from foresight.runs import load_records, read_identity
+from foresight.strategies import Trace, read_trace
+from foresight.strategies.sampling import BestOfNTrace, VoteTrace
+from foresight.strategies.step_traces import StepSearchTrace
 
 
-def load_record(run_dir: Path, question_id: str) -> dict[str, Any]:
-    """The record of `question_id` in `run_dir/records.jsonl`, or a DataError saying what exists."""
+def load_record(run_dir: Path, question_id: str) -> tuple[dict[str, Any], Trace | dict[str, Any]]:
+    """The record of `question_id` in `run_dir/records.jsonl` and its trace read as its strategy's
+    trace type, or a DataError saying what exists."""
     path = run_dir / "records.jsonl"
     if not path.is_file():
         raise DataError(f"{run_dir}: no records.jsonl here; give a run directory such as runs/arith-arith/phi")
-    records = load_records(run_dir, read_identity(run_dir))
+    identity = read_identity(run_dir)
+    records = load_records(run_dir, identity)
     if question_id in records:
-        return records[question_id]
+        record = records[question_id]
+        try:
+            return record, read_trace(identity["strategy"]["name"], record["trace"])
+        except DataError as exc:
+            raise DataError(f"{path}: the trace of question '{question_id}' cannot be read: {exc}") from None
     ids = list(records)
     preview = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     raise DataError(f"{path}: no question '{question_id}' among {len(ids)} records ({preview})")
@@ -35,56 +46,74 @@ def _short(text: str, width: int = 90) -> str:
     return flat if len(flat) <= width else flat[: width - 3] + "..."
 
 
-def render_record(record: dict[str, Any]) -> Tree:
+def render_record(record: dict[str, Any], trace: Trace | dict[str, Any]) -> Tree:
     mark = "[green]correct[/]" if record["correct"] else "[red]wrong[/]"
     tree = Tree(f"[bold]{record['id']}[/] ({record['strategy']}): {_short(record['question'], 120)}")
     tree.add(f"gold {record['gold']}  prediction {record['prediction']}  {mark}  "
              f"{record['generated_tokens']} generated tokens")
-    trace = record["trace"]
-    if "steps" in trace:
-        _add_steps(tree, trace)
-    elif "samples" in trace:
+    if isinstance(trace, (VoteTrace, BestOfNTrace)):
         samples = tree.add("samples")
-        for i, sample in enumerate(trace["samples"]):
-            chosen = " [bold]chosen[/]" if trace.get("chosen") == i else ""
-            samples.add(f"answer {sample['answer']}  mean log-prob {sample['mean_logprob']:.3f}{chosen}: {_short(sample['text'])}")
+        chosen_index = trace.chosen if isinstance(trace, BestOfNTrace) else None
+        for i, sample in enumerate(trace.samples):
+            chosen = " [bold]chosen[/]" if chosen_index == i else ""
+            samples.add(f"answer {sample.answer}  mean log-prob {sample.mean_logprob:.3f}{chosen}: {_short(sample.text)}")
+    elif isinstance(trace, StepSearchTrace):
+        _add_steps(tree, trace)
+    elif isinstance(trace, Trace):
+        _add_fields(tree.add(trace.title or type(trace).__name__), trace.to_json())
+    else:  # a strategy that is not registered (any more): the stored JSON as it is
+        _add_fields(tree.add("trace"), trace)
     tree.add(f"response: {_short(record['response'], 160)}")
     return tree
 
 
-def _add_steps(tree: Tree, trace: dict[str, Any]) -> None:
-    for step in trace["steps"]:
-        title = f"step {step['step']}"
-        if "filter" in step:  # phi's positive-advantage filter
-            title += f"  A>0 filter: {step['filter']['qualified']} qualified"
-            title += "  [yellow]fallback: softmax(A/tau1) over all kept[/]" if step["filter"]["fallback"] else ""
-        branch = tree.add(title + (f"  [yellow]stop: {step['stop']}[/]" if step.get("stop") else ""))
-        for c in step["candidates"]:
-            status = "[bold green]selected[/]" if c["selected"] else ("kept" if c["kept"] else "[dim]pruned[/]")
-            if c.get("topped_up"):
+def _add_fields(node: Tree, value: dict[str, Any]) -> None:
+    """Any trace, field by field: values on one line, lists and objects as branches."""
+    for key, item in value.items():
+        if isinstance(item, dict):
+            _add_fields(node.add(str(key)), item)
+        elif isinstance(item, list) and any(isinstance(v, (dict, list)) for v in item):
+            branch = node.add(str(key))
+            for i, v in enumerate(item):
+                if isinstance(v, dict):
+                    _add_fields(branch.add(str(i)), v)
+                else:
+                    branch.add(f"{i}: {_short(str(v))}")
+        else:
+            node.add(f"{key}: {_short(str(item)) if isinstance(item, str) else item}")
+
+
+def _add_steps(tree: Tree, trace: StepSearchTrace) -> None:
+    for step in trace.steps:
+        title = f"step {step.step}"
+        if step.filter is not None:  # phi's positive-advantage filter
+            title += f"  A>0 filter: {step.filter.qualified} qualified"
+            title += "  [yellow]fallback: softmax(A/tau1) over all kept[/]" if step.filter.fallback else ""
+        branch = tree.add(title + (f"  [yellow]stop: {step.stop}[/]" if step.stop else ""))
+        for c in step.candidates:
+            status = "[bold green]selected[/]" if c.selected else ("kept" if c.kept else "[dim]pruned[/]")
+            if c.topped_up:
                 status += " (topped up)"
-            if c.get("qualified") is not None and c["kept"]:
-                status += " passed filter" if c["qualified"] else " [dim]filtered out[/]"
-            values = f"s={c['score']:.3f}"
-            if c["kept"]:
-                values += f" F={c['F']:.3f} A={c['A']:+.3f} cluster={c['cluster']} C={c['C']:.2f} w={c['weight']:.3f}"
-            node = branch.add(f"beam {c['beam']} {status} {_short(c['text'], 40)!r}  {values}")
-            if c["foresight"]:
-                node.add(f"[dim]foresight: {_short(c['foresight'])}[/]")
-    if "stop_reason" in trace:
-        tree.add(f"stepping stopped: {trace['stop_reason']}")
-    final = trace.get("final", {})
-    if final:
-        node = tree.add("final completions" + ("  [yellow]fallback: softmax(A/tau1) over all[/]" if final.get("fallback") else ""))
-        for i, completion in enumerate(final["completions"]):
-            text = completion["text"] if isinstance(completion, dict) else completion
-            details = (f"A={completion['A']:+.3f} C={completion['C']:.2f} w={completion['weight']:.3f} "
-                       if isinstance(completion, dict) else "")
-            if isinstance(completion, dict) and "qualified" in completion and not completion["qualified"]:
-                details += "[dim]filtered out[/] "
-            chosen = "[bold green]chosen[/] " if final.get("chosen") == i else ""
-            node.add(f"{chosen}{details}{_short(text)}")
+            if c.qualified is not None and c.kept:
+                status += " passed filter" if c.qualified else " [dim]filtered out[/]"
+            values = f"s={c.score:.3f}"
+            if c.kept:
+                values += f" F={c.F:.3f} A={c.A:+.3f} cluster={c.cluster} C={c.C:.2f} w={c.weight:.3f}"
+            node = branch.add(f"beam {c.beam} {status} {_short(c.text, 40)!r}  {values}")
+            if c.foresight:
+                node.add(f"[dim]foresight: {_short(c.foresight)}[/]")
+    if trace.stop_reason is not None:
+        tree.add(f"stepping stopped: {trace.stop_reason}")
+    final = trace.final
+    node = tree.add("final completions" + ("  [yellow]fallback: softmax(A/tau1) over all[/]" if final.fallback else ""))
+    for i, completion in enumerate(final.completions):
+        details = "".join(f"{name}={value:{form}} " for name, value, form in (
+            ("A", completion.A, "+.3f"), ("C", completion.C, ".2f"), ("w", completion.weight, ".3f")) if value is not None)
+        if completion.qualified is False:
+            details += "[dim]filtered out[/] "
+        chosen = "[bold green]chosen[/] " if final.chosen == i else ""
+        node.add(f"{chosen}{details}{_short(completion.text)}")
 
 
 def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:
-    (console or Console()).print(render_record(load_record(run_dir, question_id)))
+    (console or Console()).print(render_record(*load_record(run_dir, question_id)))

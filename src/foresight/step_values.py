@@ -10,24 +10,33 @@ path agrees on correctness say nothing about the estimate and are left out.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Callable
+
+from foresight.strategies.base import Trace
+from foresight.strategies.step_traces import CandidateTrace, StepSearchTrace, StepTrace
 
 
-def step_value_counts(trace: dict[str, Any], extract: Callable[[str], str | None],
+def valued_candidates(step: StepTrace) -> list[CandidateTrace]:
+    """The candidates of a step that the search valued by where their path leads: kept ones
+    with a foresight, or whose step ended the solution."""
+    return [c for c in step.candidates if c.kept and (c.foresight or c.terminal)]
+
+
+def step_value_counts(trace: Trace, extract: Callable[[str], str | None],
                       is_correct: Callable[[str | None, str | None], bool], gold: str | None) -> dict[str, int] | None:
     """(discriminative steps, accurate ones) of one question's trace; None when the strategy
     estimates no step values or the question has no gold answer."""
-    if gold is None or "steps" not in trace:
+    if gold is None or not isinstance(trace, StepSearchTrace):
         return None
     discriminative = accurate = 0
-    for step in trace["steps"]:
-        valued = [c for c in step["candidates"] if c["kept"] and (c["foresight"] or c["terminal"])]
+    for step in trace.steps:
+        valued = valued_candidates(step)
         if not valued:
             continue
-        reaches = [is_correct(extract(c["text"] + "\n" + c["foresight"]), gold) for c in valued]
+        reaches = [is_correct(extract(c.path), gold) for c in valued]
         if all(reaches) or not any(reaches):
             continue
         discriminative += 1
-        best = max(range(len(valued)), key=lambda i: valued[i]["weight"])
+        best = max(range(len(valued)), key=lambda i: valued[i].weight)
         accurate += reaches[best]
     return {"discriminative_steps": discriminative, "accurate_steps": accurate}

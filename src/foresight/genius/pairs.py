@@ -21,7 +21,7 @@ from typing import Any, Iterable
 import numpy as np
 
 from foresight.errors import DataError
-from foresight.evaluate import question_rng
+from foresight.strategies.base import question_rng
 from foresight.runs import load_records, read_identity
 from foresight.strategies.selection import softmax
 from foresight.tasks.datafiles import read_rows

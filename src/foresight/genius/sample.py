@@ -10,11 +10,11 @@ from typing import Any
 
 from foresight.driver import Driver, Job, Usage
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
-from foresight.evaluate import progress_bar, question_rng
+from foresight.evaluate import progress_bar
 from foresight.genius.queries import QuerySet
 from foresight.genius.resampling import ResamplingConfig, resampling_program
 from foresight.runs import RunDir, check_fields
-from foresight.strategies.base import config_dict
+from foresight.strategies.base import config_dict, question_rng
 from foresight.tasks.base import Question
 
 

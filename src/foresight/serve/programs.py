@@ -18,11 +18,10 @@ from typing import Any, Callable
 
 from foresight.driver import Program
 from foresight.engine.types import Engine
-from foresight.evaluate import question_rng
 from foresight.serve.errors import ApiError
 from foresight.serve.limits import Limits
 from foresight.strategies import STRATEGIES
-from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.base import AnswerExtractor, StrategyContext, StrategyResult, question_rng
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,11 @@ def served_program(engine: Engine, request: ServedRequest, extract: AnswerExtrac
     tokens = engine.count_tokens(prompt)
     limits.check_prompt(tokens, "messages" if request.messages is not None else "prompt")
     rng = question_rng(request.seed, request.question_id if request.question_id is not None else prompt)
-    result = yield from STRATEGIES[request.config.name].program(request.config, prompt, extract, rng)
+    messages = tuple(request.messages or ())
+    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), prompt)
+    context = StrategyContext(question=question, prompt=prompt, render=engine.render_chat, extract=extract, rng=rng,
+                              messages=messages, question_id=request.question_id)
+    result = yield from STRATEGIES[request.config.name].program(request.config, context)
     return ServedResult(result, tokens)
 
 

@@ -43,7 +43,7 @@ def make_answer(id: str, created: int, model: str, request: ServedRequest, serve
         "samples": usage.samples,
         "paper_flops": usage.paper_flops(num_parameters),
         "inference_flops": usage.inference_flops(num_parameters),
-        "trace": result.trace if request.trace else None,
+        "trace": result.trace.to_json() if request.trace else None,
     }
     counts = {"prompt_tokens": served.prompt_tokens, "completion_tokens": usage.generated_tokens,
               "total_tokens": served.prompt_tokens + usage.generated_tokens}

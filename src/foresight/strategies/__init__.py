@@ -1,7 +1,8 @@
 """Decoding strategies, registered by name.
 
-`make_strategy(name, **options)` builds a config from the registry; options the strategy does
-not have are rejected with a message naming them.
+A new strategy is one module (its config, trace and program; see `foresight.strategies.base`)
+plus one line in `STRATEGIES`. `make_strategy(name, **options)` builds a config from the
+registry; options the strategy does not have are rejected with a message naming them.
 """
 
 from __future__ import annotations
@@ -11,19 +12,27 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from foresight.errors import ConfigError, OptionValueError
-from foresight.strategies.base import ProgramFunction, StrategyResult
-from foresight.strategies.cot import CoTConfig, cot_program
+from foresight.strategies.base import ProgramFunction, StrategyContext, StrategyResult, Trace
+from foresight.strategies.cot import CoTConfig, CoTTrace, cot_program
 from foresight.strategies.phi import PhiConfig, phi_config, phi_program
 from foresight.strategies.predictive import PredictiveConfig, predictive_program
-from foresight.strategies.sampling import SamplingConfig, best_of_n_program, self_consistency_program
+from foresight.strategies.sampling import (
+    BestOfNTrace, SamplingConfig, VoteTrace, best_of_n_program, self_consistency_program,
+)
+from foresight.strategies.step_traces import StepSearchTrace
 
 
 @dataclass(frozen=True)
 class RegisteredStrategy:
+    """A strategy as the registry knows it: config class, program, one-line description, the
+    type of its trace, and optionally a config factory taking the options (default: the config
+    class itself)."""
+
     config_class: type
     program: ProgramFunction
     description: str
-    build: Callable[..., Any] | None = None  # config factory taking options (default: config_class)
+    trace: type[Trace]
+    build: Callable[..., Any] | None = None
 
     @property
     def options(self) -> set[str]:
@@ -32,12 +41,23 @@ class RegisteredStrategy:
 
 
 STRATEGIES: dict[str, RegisteredStrategy] = {
-    "cot": RegisteredStrategy(CoTConfig, cot_program, "one greedy chain of thought"),
-    "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples"),
-    "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob"),
-    "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", phi_config),
-    "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling"),
+    "cot": RegisteredStrategy(CoTConfig, cot_program, "one greedy chain of thought", CoTTrace),
+    "sc": RegisteredStrategy(SamplingConfig, self_consistency_program, "self-consistency: majority vote over n samples",
+                             VoteTrace),
+    "bon": RegisteredStrategy(SamplingConfig, best_of_n_program, "best-of-n by mean log-prob", BestOfNTrace),
+    "phi": RegisteredStrategy(PhiConfig, phi_program, "phi-Decoding: foresight step beam search", StepSearchTrace,
+                              phi_config),
+    "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling",
+                                     StepSearchTrace),
 }
+
+
+def read_trace(name: str, data: dict[str, Any]) -> Trace | dict[str, Any]:
+    """A record's stored trace as its strategy's trace type, or as stored when no strategy of
+    that name is registered (a run of a strategy since removed); a DataError names what does
+    not fit."""
+    registered = STRATEGIES.get(name)
+    return data if registered is None else registered.trace.from_json(data)
 
 
 def make_strategy(name: str, **options: Any):
@@ -58,4 +78,4 @@ def make_strategy(name: str, **options: Any):
         raise ConfigError(f"strategy '{name}': {exc}") from None
 
 
-__all__ = ["STRATEGIES", "StrategyResult", "make_strategy"]
+__all__ = ["STRATEGIES", "RegisteredStrategy", "StrategyContext", "StrategyResult", "Trace", "make_strategy"]

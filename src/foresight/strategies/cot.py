@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest
 from foresight.ranges import TOKEN_COUNT
-from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
+from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 
 
 @dataclass(frozen=True)
@@ -27,13 +25,22 @@ class CoTConfig:
         return "cot"
 
 
-def cot_program(config: CoTConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator) -> Program:
+@dataclass
+class CoTTrace(Trace):
+    """The one completion's ending and its mean log-prob."""
+
+    title = "chain of thought"
+    finish_reason: str  # "stop" or "length" (cut at max_tokens)
+    mean_logprob: float
+
+
+def cot_program(config: CoTConfig, context: StrategyContext) -> Program:
     (completion,) = yield [
-        GenerationRequest(prompt, n=1, temperature=0.0, max_tokens=config.max_tokens, seed=request_seed(rng))
+        GenerationRequest(context.prompt, n=1, temperature=0.0, max_tokens=config.max_tokens, seed=context.seed())
     ]
     sample = completion.samples[0]
     return StrategyResult(
         response=sample.text,
-        answer=extract(sample.text),
-        trace={"finish_reason": sample.finish_reason, "mean_logprob": sample.mean_logprob},
+        answer=context.extract(sample.text),
+        trace=CoTTrace(finish_reason=sample.finish_reason, mean_logprob=sample.mean_logprob),
     )

@@ -22,9 +22,10 @@ from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
-from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, softmax, width_prune
+from foresight.strategies.step_traces import FilterTrace, FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
 from foresight.strategies.stepwise import (
     Beam, Candidate, assign_values, complete_beams, draw_next_beams, look_ahead, roll_out_steps,
 )
@@ -115,10 +116,11 @@ class PhiConfig:
         return "-".join(parts)
 
 
-def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator) -> Program:
-    root = prompt + config.step_prefix
+def phi_program(config: PhiConfig, context: StrategyContext) -> Program:
+    rng = context.rng
+    root = context.prompt + config.step_prefix
     beams = [Beam() for _ in range(config.beams)]
-    steps_trace: list[dict[str, Any]] = []
+    steps_trace: list[StepTrace] = []
     stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):
         candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
@@ -130,21 +132,21 @@ def phi_program(config: PhiConfig, prompt: str, extract: AnswerExtractor, rng: n
         open_slots = sum(not beam.finished for beam in beams)
         pool, weights, labels, fallback = _step_selection(config, kept, open_slots, rng)
         drawn, beams = draw_next_beams(config.beams, beams, pool, weights, rng)
-        record: dict[str, Any] = {"step": step, "candidates": [c.trace() for c in candidates], "stop": None}
+        record = StepTrace(step, [c.trace() for c in candidates])
         if config.advantage_filter:
-            record["filter"] = {"qualified": sum(bool(c.qualified) for c in kept), "fallback": fallback}
+            record.filter = FilterTrace(qualified=sum(bool(c.qualified) for c in kept), fallback=fallback)
         steps_trace.append(record)
         reason = _should_stop(config, step, kept, labels, [pool[i].step.text for i in drawn], beams)
         if reason is not None:
-            stop_reason = record["stop"] = reason
+            stop_reason = record.stop = reason
             break
     solutions = yield from complete_beams(root, beams, config.foresight_temperature, config.max_tokens, rng)
     chosen, final_trace = _choose_final(config, beams, solutions, rng)
     response = solutions[chosen][0]
     return StrategyResult(
         response=response,
-        answer=extract(response),
-        trace={"steps": steps_trace, "stop_reason": stop_reason, "final": final_trace},
+        answer=context.extract(response),
+        trace=StepSearchTrace(steps=steps_trace, final=final_trace, stop_reason=stop_reason),
     )
 
 
@@ -221,7 +223,7 @@ def _should_stop(config: PhiConfig, step: int, kept: list[Candidate], labels: li
 
 
 def _choose_final(config: PhiConfig, beams: list[Beam], solutions: list[tuple[str, Sample | None]],
-                  rng: np.random.Generator) -> tuple[int, dict[str, Any]]:
+                  rng: np.random.Generator) -> tuple[int, FinalTrace]:
     """SPEC §1 step 7: value each beam's completion (advantage vs the beam's F_prev; a finished
     beam keeps its last step's) and draw one. The texts clustered are the completions alone (a
     finished beam's: its last step), never the shared prefix."""
@@ -248,15 +250,11 @@ def _choose_final(config: PhiConfig, beams: list[Beam], solutions: list[tuple[st
             weights[pool] = joint_weights([advantages[i] for i in pool], [alignments[i] for i in pool],
                                           config.advantage_temperature, config.alignment_temperature)
     chosen = int(rng.choice(len(texts), p=weights))
-    trace = {
-        "completions": [
-            {"text": full, "completion": t, "A": a, "qualified": q, "cluster": label, "C": c, "weight": float(w)}
-            for (full, _), t, a, q, label, c, w in zip(solutions, texts, advantages, qualified, labels, alignments, weights)
-        ],
-        "fallback": fallback,
-        "chosen": chosen,
-    }
-    return chosen, trace
+    completions = [
+        FinalCompletion(text=full, completion=t, weight=float(w), A=a, C=c, cluster=label, qualified=q)
+        for (full, _), t, a, q, label, c, w in zip(solutions, texts, advantages, qualified, labels, alignments, weights)
+    ]
+    return chosen, FinalTrace(completions, chosen=chosen, fallback=fallback)
 
 
 def _largest_cluster_members(indices: list[int], labels: list[int]) -> list[int]:

@@ -8,15 +8,14 @@ softmax(score / τ). No pruning, no clustering: the contrast with φ-Decoding.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 
 from foresight.driver import Program
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
-from foresight.strategies.base import AnswerExtractor, StrategyResult
+from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
+from foresight.strategies.step_traces import FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
 from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, expand_with_foresight
 
 
@@ -52,22 +51,27 @@ def look_ahead_score(candidate: Candidate) -> float:
     return sum(s.logprob for s in samples) / max(1, sum(s.num_tokens for s in samples))
 
 
-def predictive_program(config: PredictiveConfig, prompt: str, extract: AnswerExtractor,
-                       rng: np.random.Generator) -> Program:
-    root = prompt + config.step_prefix
+def predictive_program(config: PredictiveConfig, context: StrategyContext) -> Program:
+    rng = context.rng
+    root = context.prompt + config.step_prefix
     beams = [Beam() for _ in range(config.beams)]
-    steps_trace: list[dict[str, Any]] = []
+    steps_trace: list[StepTrace] = []
+    stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):
         candidates = yield from expand_with_foresight(root, beams, config, rng)
         for candidate in candidates:
             candidate.value = look_ahead_score(candidate)
         weights = softmax([c.value for c in candidates], config.selection_temperature)
         _, beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
-        steps_trace.append({"step": step, "candidates": [c.trace() for c in candidates]})
+        steps_trace.append(StepTrace(step, [c.trace() for c in candidates]))
         if all(beam.finished for beam in beams):
+            stop_reason = "all_beams_finished"
             break
     solutions = yield from complete_beams(root, beams, config.foresight_temperature, config.max_tokens, rng)
     best = int(np.argmax([beam.f_prev for beam in beams]))
     response = solutions[best][0]
-    return StrategyResult(response=response, answer=extract(response),
-                          trace={"steps": steps_trace, "final": {"completions": [t for t, _ in solutions], "chosen": best}})
+    completions = [FinalCompletion(text=full, completion=beam.last_step if sample is None else sample.text,
+                                   weight=float(i == best))
+                   for i, (beam, (full, sample)) in enumerate(zip(beams, solutions))]
+    trace = StepSearchTrace(steps=steps_trace, final=FinalTrace(completions, chosen=best), stop_reason=stop_reason)
+    return StrategyResult(response=response, answer=context.extract(response), trace=trace)

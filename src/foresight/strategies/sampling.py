@@ -14,7 +14,7 @@ import numpy as np
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
 from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
-from foresight.strategies.base import AnswerExtractor, StrategyResult, request_seed
+from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 
 
 @dataclass(frozen=True)
@@ -38,27 +38,50 @@ class SamplingConfig:
         return f"{self.name}@{self.n}"
 
 
-def _sample_all(config: SamplingConfig, prompt: str, rng: np.random.Generator):
+def _sample_all(config: SamplingConfig, context: StrategyContext):
     (completion,) = yield [
         GenerationRequest(
-            prompt,
+            context.prompt,
             n=config.n,
             temperature=config.temperature,
             top_p=config.top_p,
             max_tokens=config.max_tokens,
-            seed=request_seed(rng),
+            seed=context.seed(),
         )
     ]
     return list(completion.samples)
 
 
-def _trace(samples: list[Sample], answers: list[str | None]) -> dict:
-    return {
-        "samples": [
-            {"text": s.text, "answer": a, "mean_logprob": s.mean_logprob, "num_tokens": s.num_tokens}
-            for s, a in zip(samples, answers)
-        ]
-    }
+@dataclass
+class SampledSolution(Trace):
+    """One of the n samples: its text, the answer extracted from it, its mean log-prob and length."""
+
+    text: str
+    answer: str | None
+    mean_logprob: float
+    num_tokens: int
+
+
+@dataclass
+class VoteTrace(Trace):
+    """Self-consistency: every sample, and how many voted for the winning answer."""
+
+    title = "self-consistency"
+    samples: list[SampledSolution]
+    votes: int
+
+
+@dataclass
+class BestOfNTrace(Trace):
+    """Best-of-n: every sample, and the index of the one kept."""
+
+    title = "best-of-n"
+    samples: list[SampledSolution]
+    chosen: int
+
+
+def _solutions(samples: list[Sample], answers: list[str | None]) -> list[SampledSolution]:
+    return [SampledSolution(s.text, a, s.mean_logprob, s.num_tokens) for s, a in zip(samples, answers)]
 
 
 def majority_vote(answers: list[str | None], scores: list[float]) -> str | None:
@@ -73,23 +96,19 @@ def majority_vote(answers: list[str | None], scores: list[float]) -> str | None:
     return max(groups, key=lambda a: (len(groups[a]), float(np.mean(groups[a]))))
 
 
-def self_consistency_program(
-    config: SamplingConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator
-) -> Program:
-    samples = yield from _sample_all(config, prompt, rng)
-    answers = [extract(s.text) for s in samples]
+def self_consistency_program(config: SamplingConfig, context: StrategyContext) -> Program:
+    samples = yield from _sample_all(config, context)
+    answers = [context.extract(s.text) for s in samples]
     scores = [s.mean_logprob for s in samples]
     winner = majority_vote(answers, scores)
     supporters = [i for i, a in enumerate(answers) if a == winner] or list(range(len(samples)))
     best = max(supporters, key=lambda i: scores[i])
-    trace = _trace(samples, answers) | {"votes": answers.count(winner) if winner is not None else 0}
+    trace = VoteTrace(_solutions(samples, answers), votes=answers.count(winner) if winner is not None else 0)
     return StrategyResult(response=samples[best].text, answer=winner, trace=trace)
 
 
-def best_of_n_program(
-    config: SamplingConfig, prompt: str, extract: AnswerExtractor, rng: np.random.Generator
-) -> Program:
-    samples = yield from _sample_all(config, prompt, rng)
-    answers = [extract(s.text) for s in samples]
+def best_of_n_program(config: SamplingConfig, context: StrategyContext) -> Program:
+    samples = yield from _sample_all(config, context)
+    answers = [context.extract(s.text) for s in samples]
     best = int(np.argmax([s.mean_logprob for s in samples]))
-    return StrategyResult(response=samples[best].text, answer=answers[best], trace=_trace(samples, answers) | {"chosen": best})
+    return StrategyResult(response=samples[best].text, answer=answers[best], trace=BestOfNTrace(_solutions(samples, answers), chosen=best))

@@ -15,6 +15,7 @@ import numpy as np
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.strategies.base import request_seed
 from foresight.strategies.selection import sample_without_replacement
+from foresight.strategies.step_traces import CandidateTrace
 
 Requests = Generator[list[GenerationRequest], list[Completion], Any]
 
@@ -65,14 +66,13 @@ class Candidate:
         foresight = self.foresight.text if self.foresight is not None else ""
         return self.step.text + ("\n" + foresight if foresight else "")
 
-    def trace(self) -> dict[str, Any]:
-        return {
-            "beam": self.beam, "text": self.step.text, "score": self.step.mean_logprob, "terminal": self.terminal,
-            "kept": self.kept, "topped_up": self.topped_up,
-            "foresight": self.foresight.text if self.foresight is not None else "",
-            "F": self.value, "A": self.advantage, "cluster": self.cluster, "C": self.alignment,
-            "weight": self.weight, "selected": self.selected, "qualified": self.qualified,
-        }
+    def trace(self) -> CandidateTrace:
+        return CandidateTrace(
+            beam=self.beam, text=self.step.text, score=self.step.mean_logprob, terminal=self.terminal,
+            kept=self.kept, foresight=self.foresight.text if self.foresight is not None else "",
+            F=self.value, A=self.advantage, cluster=self.cluster, C=self.alignment, weight=self.weight,
+            selected=self.selected, topped_up=self.topped_up, qualified=self.qualified,
+        )
 
 
 def roll_out_steps(root: str, beams: list[Beam], rollouts: int, temperature: float, max_step_tokens: int,
