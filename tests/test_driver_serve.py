@@ -62,7 +62,7 @@ def test_jobs_arriving_while_others_run_join_their_engine_calls(arith_engine):
     # differences of another batch composition into another step.)
     newcomers = {q.id for q in later}
     assert {k: done[k].answer for k in newcomers} == {k: reference[k].answer for k in newcomers}
-    assert all(done[q.id].trace["steps"] for q in first)
+    assert all(done[q.id].trace.steps for q in first)
     prompts = lambda questions: {arith_engine.render_chat(TASK.messages(q)) for q in questions}
     second_call = feed.calls[1]
     assert prompts(later) <= set(second_call)  # the newcomers' requests ...
