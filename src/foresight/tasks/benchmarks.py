@@ -47,6 +47,29 @@ class AnswerFormat:
     valid_gold: Callable[[str], bool]
 
 
+class AnswerFormatTask:
+    """A task of fixed questions asked and scored in one answer format (a benchmark's file, a
+    user's JSONL): subclasses fill `_questions` and `answer_format`."""
+
+    _questions: list[Question]
+    answer_format: AnswerFormat
+
+    def questions(self) -> list[Question]:
+        return list(self._questions)
+
+    def messages(self, question: Question) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.answer_format.system_prompt},
+            {"role": "user", "content": question.text},
+        ]
+
+    def extract_answer(self, response: str) -> str | None:
+        return self.answer_format.extract(response)
+
+    def is_correct(self, prediction: str | None, gold: str | None) -> bool:
+        return self.answer_format.equal(prediction, gold)
+
+
 def choice_format(letters: str) -> AnswerFormat:
     return AnswerFormat(f"an option letter ({letters[0]}-{letters[-1]})", choice_system_prompt(letters),
                         lambda response: extract_choice(response, letters), same_choice,
@@ -155,7 +178,7 @@ BENCHMARKS: dict[str, Benchmark] = {
 }
 
 
-class BenchmarkTask:
+class BenchmarkTask(AnswerFormatTask):
     """A benchmark's questions from its shared file, or from `path` in the same format."""
 
     def __init__(self, benchmark: Benchmark, path: Path | None = None) -> None:
@@ -172,18 +195,3 @@ class BenchmarkTask:
             if not self.answer_format.valid_gold(gold):
                 raise DataError(f"{row.where}: gold answer {gold!r} is not {self.answer_format.kind}")
             self._questions.append(Question(f"{self.name}-{index}", text, gold, meta))
-
-    def questions(self) -> list[Question]:
-        return list(self._questions)
-
-    def messages(self, question: Question) -> list[dict[str, str]]:
-        return [
-            {"role": "system", "content": self.answer_format.system_prompt},
-            {"role": "user", "content": question.text},
-        ]
-
-    def extract_answer(self, response: str) -> str | None:
-        return self.answer_format.extract(response)
-
-    def is_correct(self, prediction: str | None, gold: str | None) -> bool:
-        return self.answer_format.equal(prediction, gold)

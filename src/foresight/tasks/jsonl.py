@@ -22,7 +22,7 @@ from pathlib import Path
 
 from foresight.errors import DataError
 from foresight.tasks.base import STEP_BY_STEP_SYSTEM_PROMPT, Question
-from foresight.tasks.benchmarks import MATH, YES_NO, AnswerFormat, choice_format
+from foresight.tasks.benchmarks import MATH, YES_NO, AnswerFormat, AnswerFormatTask, choice_format
 from foresight.tasks.datafiles import Row, file_identity, read_rows, require, require_answer
 from foresight.tasks.math_answers import parse_math_gold
 
@@ -129,7 +129,7 @@ def read_jsonl_questions(path: Path, answers: str = "required", answer_format_na
     return labeled, name
 
 
-class JsonlTask:
+class JsonlTask(AnswerFormatTask):
     """Questions from a user's JSONL file, prompted and scored in one answer format."""
 
     name = "jsonl"
@@ -140,18 +140,3 @@ class JsonlTask:
         self.answer_format_inferred = answer_format_name is None
         self.answer_format = answer_format(self.answer_format_name, [q.gold for q in self._questions])
         self.source = f"{file_identity(path)}, answers as {self.answer_format_name}"
-
-    def questions(self) -> list[Question]:
-        return list(self._questions)
-
-    def messages(self, question: Question) -> list[dict[str, str]]:
-        return [
-            {"role": "system", "content": self.answer_format.system_prompt},
-            {"role": "user", "content": question.text},
-        ]
-
-    def extract_answer(self, response: str) -> str | None:
-        return self.answer_format.extract(response)
-
-    def is_correct(self, prediction: str | None, gold: str | None) -> bool:
-        return self.answer_format.equal(prediction, gold)
