@@ -134,3 +134,13 @@ def test_version(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0 and capsys.readouterr().out.strip() == f"foresight {__version__}"
+
+
+def test_build_arith_model_takes_its_own_flags(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["build-arith-model", "--help"])
+    printed = capsys.readouterr().out
+    assert exit_.value.code == 0 and all(flag in printed for flag in ("--out", "--steps", "--minutes"))
+    assert main(["build-arith-model", "--out", str(tmp_path / "m"), "--steps", "2", "--minutes", "1"]) == 0
+    assert "after 2 steps" in capsys.readouterr().out
+    assert (tmp_path / "m" / "model.safetensors").is_file() and "--steps 2" in (tmp_path / "m" / "TRAINING.md").read_text()

@@ -63,12 +63,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(commands)
 
-    build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
-    build.add_argument("args", nargs=argparse.REMAINDER)
-    build_model = commands.add_parser("build-model", help="train an embedded model: countdown (see models/countdown/TRAINING.md)", add_help=False)
+    # The training scripts parse their own flags (--out, --steps, --minutes, --help, ...): main()
+    # hands them every argument after the command.
+    commands.add_parser("build-arith-model", add_help=False,
+                        help="train the embedded arith model (see models/arith/TRAINING.md; --help for its flags)")
+    build_model = commands.add_parser("build-model", add_help=False,
+                                      help="train an embedded model: countdown (see models/countdown/TRAINING.md)")
     build_model.add_argument("model", choices=("countdown",), help="which embedded model to train")
-    build_model.add_argument("args", nargs=argparse.REMAINDER)
     return parser
+
+
+#: Commands whose flags their training script parses.
+TRAINING_COMMANDS = ("build-arith-model", "build-model")
 
 
 def _version() -> str:
@@ -111,7 +117,10 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in TRAINING_COMMANDS:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         _quiet_libraries()
@@ -138,11 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build-arith-model":
             from foresight.models.train_arith import main as train_main
 
-            return train_main(args.args)
+            return train_main(rest)
         if args.command == "build-model":
             from foresight.models.train_countdown import main as train_countdown_main
 
-            return train_countdown_main(args.args)
+            return train_countdown_main(rest)
     except ForesightError as exc:
         print(f"foresight: error: {exc}", file=sys.stderr)
         return 2
