@@ -44,14 +44,14 @@ def open_engine(name: str, batch_size: int):
         yield VllmEngine.from_spec("arith", dtype="float32", max_model_len=512, enforce_eager=True, seed=0)
     elif name == "vllm-server":
         from foresight.models import arith_model_dir
-        from foresight.vllm_server import VllmServer
+        from foresight.servers.vllm import VllmServer
 
         with VllmServer(arith_model_dir(), name="arith") as server:
             engine = HttpEngine.connect([server.url], local.tokenizer, num_parameters=local.num_parameters, concurrency=16)
             yield engine
             engine.close()
     else:
-        from foresight.llama_server import LlamaServer, embedded_arith_gguf, ensure_built
+        from foresight.servers.llama import LlamaServer, embedded_arith_gguf, ensure_built
 
         build = ensure_built()
         with LlamaServer(embedded_arith_gguf(build), alias="arith-f32", parallel=16, threads=1, exact=True, build=build) as server:

@@ -25,7 +25,7 @@ from foresight.engine.http_engine import HttpEngine
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import DEFAULT_BATCH_SIZE
 from foresight.evaluate import evaluate
-from foresight.llama_server import LlamaServer, embedded_arith_gguf, ensure_built
+from foresight.servers.llama import LlamaServer, embedded_arith_gguf, ensure_built
 from foresight.strategies import make_strategy
 from foresight.tasks.arith_task import ArithTask
 

@@ -44,21 +44,21 @@ def smollm2() -> TransformersEngine:
 @pytest.fixture(scope="session")
 def llama_build():
     """The cached llama-server build; built here (about 11 minutes on 2 cores) only when missing."""
-    from foresight.llama_server import ensure_built
+    from foresight.servers.llama import ensure_built
 
     return ensure_built()
 
 
 @pytest.fixture(scope="session")
 def arith_gguf(llama_build):
-    from foresight.llama_server import embedded_arith_gguf
+    from foresight.servers.llama import embedded_arith_gguf
 
     return embedded_arith_gguf(llama_build)
 
 
 @pytest.fixture(scope="session")
 def arith_server(llama_build, arith_gguf, tmp_path_factory):
-    from foresight.llama_server import LlamaServer
+    from foresight.servers.llama import LlamaServer
 
     log = tmp_path_factory.mktemp("llama") / "arith-server.log"
     with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, build=llama_build, log=log) as server:

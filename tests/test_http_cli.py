@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from foresight.llama_server import LlamaServer, free_port
+from foresight.servers.llama import LlamaServer
+from foresight.servers.loopback import free_port
 
 FORESIGHT = [sys.executable, "-m", "foresight.cli"]
 

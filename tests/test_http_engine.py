@@ -102,7 +102,7 @@ def test_a_server_without_logprobs_is_refused(arith_server, arith_engine, prompt
 
 
 def test_load_spreads_over_servers_and_survives_one_dying(arith_server, arith_gguf, llama_build, arith_engine, prompts):
-    from foresight.llama_server import LlamaServer
+    from foresight.servers.llama import LlamaServer
 
     requests = [GenerationRequest(p, n=2, temperature=1.0, max_tokens=40, seed=i) for i, p in enumerate(prompts)]
     with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, build=llama_build) as second:
@@ -119,7 +119,7 @@ def test_load_spreads_over_servers_and_survives_one_dying(arith_server, arith_gg
 
 
 def test_unreachable_server_fails_with_its_name(arith_engine):
-    from foresight.llama_server import free_port
+    from foresight.servers.loopback import free_port
 
     url = f"http://127.0.0.1:{free_port()}"
     with pytest.raises(ServerError, match=f"server {url} is not reachable after 2 attempts"):

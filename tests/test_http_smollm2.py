@@ -29,7 +29,7 @@ QUESTIONS = (
 
 @pytest.fixture(scope="module")
 def remote(llama_build, smollm2, tmp_path_factory):
-    from foresight.llama_server import LlamaServer
+    from foresight.servers.llama import LlamaServer
     from foresight.models.smollm2 import smollm2_gguf_path
 
     log = tmp_path_factory.mktemp("llama") / "smollm2-server.log"

@@ -27,38 +27,7 @@ from pathlib import Path
 from typing import Sequence
 
 from foresight.errors import ConfigError, ForesightError, OptionValueError
-from foresight.strategies.phi import FINAL_CHOICES, IDENTICAL_STOPS
 from foresight.tasks import ANSWER_FORMAT_NAMES
-
-#: Strategy options on the command line: (flag, config field, argparse keywords). Each applies
-#: to the strategies whose config has that field; the defaults live in the config classes.
-STRATEGY_OPTIONS: tuple[tuple[str, str, dict], ...] = (
-    ("--n", "n", dict(type=int, help="samples per question for sc and bon (default 8)")),
-    ("--temperature", "temperature", dict(type=float, help="sampling temperature for sc and bon (default 0.7)")),
-    ("--top-p", "top_p", dict(type=float, help="nucleus sampling mass for sc and bon (default 1.0)")),
-    ("--max-tokens", "max_tokens", dict(type=int, help="cap on generated tokens per completion (default 512)")),
-    ("--preset", "preset", dict(choices=("paper", "released"), help="phi: the paper's settings (default) or the authors' released script's")),
-    ("--beams", "beams", dict(type=int, help="phi, predictive: M, beams kept per step (default 4; predictive 1)")),
-    ("--rollouts", "rollouts", dict(type=int, help="phi, predictive: N, candidate steps per beam (default 4; predictive 8)")),
-    ("--clusters", "clusters", dict(type=int, help="phi: K, clusters of foresight paths (default 3)")),
-    ("--depth-threshold", "depth_threshold", dict(type=float, help="phi: delta, stop once the largest cluster holds this share (default 0.7)")),
-    ("--width-k", "width_k", dict(type=float, help="phi: in-width pruning keeps scores >= mean - k*std (default 1)")),
-    ("--min-steps", "min_steps", dict(type=int, help="phi: T_min, no in-depth pruning before this step (default 4)")),
-    ("--max-steps", "max_steps", dict(type=int, help="phi, predictive: T_max, cap on steps (default 8)")),
-    ("--advantage-temperature", "advantage_temperature", dict(type=float, help="phi: tau1 in softmax(A/tau1) (default 0.6; released 0.1)")),
-    ("--alignment-temperature", "alignment_temperature", dict(type=float, help="phi: tau2 in softmax(C/tau2) (default 0.6; released 1)")),
-    ("--advantage-filter", "advantage_filter", dict(action=argparse.BooleanOptionalAction, help="phi: choose steps and the final completion only among those with A > 0 and non-empty text, falling back to softmax(A/tau1) over all when too few qualify (default off; released on)")),
-    ("--strict-depth-threshold", "strict_depth_threshold", dict(action=argparse.BooleanOptionalAction, help="phi: in-depth pruning needs the largest cluster's share > delta rather than >= delta (default off; released on)")),
-    ("--identical-stop", "identical_stop", dict(choices=IDENTICAL_STOPS, help="phi: stop when all foresight texts are identical from T_min on (default), or the M selected steps from T_min+1 on (released)")),
-    ("--final-choice", "final_choice", dict(choices=FINAL_CHOICES, help="phi: final completion by the joint rule (default), or sampled by softmax(A/tau1) inside the larger of 2 clusters (released)")),
-    ("--clustering", "clustering", dict(choices=("tfidf", "embedding"), help="phi: path representation for k-means: tfidf (default) or embedding (all-MiniLM-L6-v2)")),
-    ("--step-prefix", "step_prefix", dict(help="phi, predictive: text opening the assistant turn before the first step")),
-    ("--no-foresight", "foresight", dict(action="store_const", const=False, help="phi ablation: value steps by their own score")),
-    ("--no-cluster", "cluster", dict(action="store_const", const=False, help="phi ablation: select on advantage alone")),
-    ("--no-width-pruning", "width_pruning", dict(action="store_const", const=False, help="phi ablation: keep every candidate")),
-    ("--no-depth-pruning", "depth_pruning", dict(action="store_const", const=False, help="phi ablation: always run T_max steps")),
-)
-
 
 class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage error on one line."""
@@ -68,23 +37,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from foresight.sweep import int_list
-
     parser = _Parser(prog="foresight", description=__doc__.split("\n\n")[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--version", action="version", version=f"foresight {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     run = commands.add_parser("run", help="run strategies over a task and print accuracy and compute")
-    _add_run_options(run)
-
-    # sweep takes every option of run, some redefined: its own copies (argparse's "resolve" strips
-    # the replaced flags from the actions, which must not be run's)
-    sweep = commands.add_parser("sweep", conflict_handler="resolve", help="run one strategy over a budget grid and plot accuracy against FLOPs")
-    _add_run_options(sweep)
-    sweep.add_argument("--strategy", default="phi", help="the one strategy to sweep (default phi)")
-    for flag, field_name, text in (("--beams", "beams", "M values"), ("--rollouts", "rollouts", "N values"), ("--n", "n", "n values")):
-        sweep.add_argument(flag, dest=field_name, type=int_list, default=None, help=f"comma-separated {text} of the grid")
-    sweep.add_argument("--out", default=None, help="output directory, one run per grid point (default runs/sweep-<task>-<model>-<strategy>)")
+    _add_run_options(run, sweep=False)
+    sweep = commands.add_parser("sweep", help="run one strategy over a grid of settings and plot accuracy against FLOPs")
+    _add_run_options(sweep, sweep=True)
 
     report = commands.add_parser("report", help="tables (Markdown, CSV) and accuracy-vs-FLOPs plots of run directories")
     report.add_argument("run_dirs", nargs="+", help="run directories, or folders of them (a run's --out)")
@@ -102,18 +63,32 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_serve_parser(commands)
 
-    build = commands.add_parser("build-arith-model", help="train the embedded arith model (see models/arith/TRAINING.md)", add_help=False)
-    build.add_argument("args", nargs=argparse.REMAINDER)
-    build_model = commands.add_parser("build-model", help="train an embedded model: countdown (see models/countdown/TRAINING.md)", add_help=False)
+    # The training scripts parse their own flags (--out, --steps, --minutes, --help, ...): main()
+    # hands them every argument after the command.
+    commands.add_parser("build-arith-model", add_help=False,
+                        help="train the embedded arith model (see models/arith/TRAINING.md; --help for its flags)")
+    build_model = commands.add_parser("build-model", add_help=False,
+                                      help="train an embedded model: countdown (see models/countdown/TRAINING.md)")
     build_model.add_argument("model", choices=("countdown",), help="which embedded model to train")
-    build_model.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
 
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
+#: Commands whose flags their training script parses.
+TRAINING_COMMANDS = ("build-arith-model", "build-model")
+
+
+def _version() -> str:
+    from foresight import __version__
+
+    return __version__
+
+
+def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
+    """The flags of `run`, or of `sweep`: one strategy, and each strategy option a comma list."""
     from foresight.engine.select import add_engine_arguments
+    from foresight.options import add_options
     from foresight.ranges import AT_LEAST_1, SEED
-    from foresight.strategies import STRATEGIES
+    from foresight.strategies import STRATEGIES, strategy_options
     from foresight.tasks import TASK_NAMES
 
     parser.add_argument("--task", default=None, help=f"task name: {', '.join(TASK_NAMES)} (default: arith, or jsonl with --data)")
@@ -121,23 +96,31 @@ def _add_run_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--few-shot", default=None, help="JSONL file of exemplars (fields: question, solution) shown before each question")
     parser.add_argument("--answer-format", choices=ANSWER_FORMAT_NAMES, default=None,
                         help="with --data FILE.jsonl: how answers are read and scored (default: inferred from the golds)")
-    parser.add_argument(
-        "--strategy", default="cot",
-        help="comma-separated strategies: " + "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items()),
-    )
-    for flag, field_name, keywords in STRATEGY_OPTIONS:
-        parser.add_argument(flag, dest=field_name, default=None, **keywords)
+    described = "; ".join(f"{k} ({v.description})" for k, v in STRATEGIES.items())
+    if sweep:
+        parser.add_argument("--strategy", default="phi", help=f"the one strategy to sweep (default phi): {described}")
+    else:
+        parser.add_argument("--strategy", default="cot", help=f"comma-separated strategies (default cot): {described}")
+    options = parser.add_argument_group(
+        "strategy options (each applies to the strategies named; "
+        + ("give comma-separated values: the sweep runs every combination)" if sweep else "unset: the strategy's default)"))
+    add_options(options, strategy_options(), as_lists=sweep)
     parser.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
                         help="compute only the first N questions (the summary still covers every record in the directory)")
     parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--out", default=None, help="output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)")
+    parser.add_argument("--out", default=None, help=(
+        "output directory, one run per grid point (default runs/sweep-<task>-<model>-<strategy>)" if sweep else
+        "output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)"))
     add_engine_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--json", action="store_true", help="print the runs' summaries as one JSON object instead of the table")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if rest and args.command not in TRAINING_COMMANDS:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     if not args.verbose:
         _quiet_libraries()
@@ -164,11 +147,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "build-arith-model":
             from foresight.models.train_arith import main as train_main
 
-            return train_main(args.args)
+            return train_main(rest)
         if args.command == "build-model":
             from foresight.models.train_countdown import main as train_countdown_main
 
-            return train_countdown_main(args.args)
+            return train_countdown_main(rest)
     except ForesightError as exc:
         print(f"foresight: error: {exc}", file=sys.stderr)
         return 2
@@ -241,12 +224,16 @@ def _sweep(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.report import markdown_table, write_report
     from foresight.runs import ensure_writable
-    from foresight.sweep import GRID_OPTIONS, budget_grid, run_sweep
+    from foresight.options import given
+    from foresight.strategies import strategy_options
+    from foresight.sweep import budget_grid, run_sweep
 
     check_engine_args(args)
     if "," in args.strategy:
         raise ConfigError(f"sweep runs one strategy, got '{args.strategy}'")
-    grid = budget_grid({name: getattr(args, name) for name in GRID_OPTIONS})
+    options = strategy_options()
+    lists = {name: value if isinstance(value, list) else [value] for name, value in given(args, options).items()}
+    grid = budget_grid(lists)
     configs = [(point, _strategies(argparse.Namespace(**(vars(args) | point)))[0]) for point in grid]
     task = _task(args)
     out = Path(args.out) if args.out else Path("runs") / f"sweep-{task.name}-{_slug(args.model)}-{args.strategy}"
@@ -270,7 +257,10 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _strategies(args: argparse.Namespace) -> list:
-    from foresight.strategies import STRATEGIES, make_strategy
+    """The strategy configs `--strategy` names, with the strategy options given (each to the
+    strategies that have it), refused on one line before any model loads."""
+    from foresight.options import flag_error, given
+    from foresight.strategies import STRATEGIES, make_strategy, strategy_options
 
     names = [name.strip() for name in args.strategy.split(",") if name.strip()]
     if not names:
@@ -278,18 +268,18 @@ def _strategies(args: argparse.Namespace) -> list:
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
         raise ConfigError(f"--strategy names {repeated[0]} twice; each strategy runs once per command")
-    flags = {field_name: flag for flag, field_name, _ in STRATEGY_OPTIONS}
-    given = {name: getattr(args, name) for name in flags if getattr(args, name) is not None}
+    options = strategy_options()
+    values = given(args, options)
     unknown = [name for name in names if name not in STRATEGIES]
     if unknown:
         raise ConfigError(f"unknown strategy '{unknown[0]}'; choose from: {', '.join(STRATEGIES)}")
-    for option in given:
+    for option in values:
         if not any(option in STRATEGIES[name].options for name in names):
-            raise ConfigError(f"{flags[option]} does not apply to strategy {args.strategy}")
+            raise ConfigError(f"{options[option].flag} does not apply to strategy {args.strategy}")
     try:
-        return [make_strategy(name, **{k: v for k, v in given.items() if k in STRATEGIES[name].options}) for name in names]
+        return [make_strategy(name, **{k: v for k, v in values.items() if k in STRATEGIES[name].options}) for name in names]
     except OptionValueError as exc:
-        raise ConfigError(f"{flags.get(exc.option, exc.option)} must be {exc.allowed}, got {exc.value}") from None
+        raise flag_error(exc, options) from None
 
 
 def _slug(model: str) -> str:

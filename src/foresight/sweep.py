@@ -1,15 +1,14 @@
-"""`foresight sweep`: one strategy over a grid of budgets, for inference-time scaling curves.
+"""`foresight sweep`: one strategy over a grid of settings, for inference-time scaling curves.
 
-The grid is the product of the budget lists given: M (`--beams`) x N (`--rollouts`) for the
-step searches (phi, predictive), n (`--n`) for sampling (sc, bon). Each grid point is an
-ordinary resumable run directory under OUT; the sweep ends with `foresight report` over them
-(table and accuracy-vs-FLOPs curve), so a sweep that is killed and rerun picks up where it
-stopped.
+Every strategy option of `foresight run` takes a comma list here, and the grid is the product
+of the lists given: typically budgets, M (`--beams`) x N (`--rollouts`) for the step searches
+(phi, predictive) or n (`--n`) for sampling (sc, bon). Each grid point is an ordinary resumable
+run directory under OUT; the sweep ends with `foresight report` over them (table and
+accuracy-vs-FLOPs curve), so a sweep that is killed and rerun picks up where it stopped.
 """
 
 from __future__ import annotations
 
-import argparse
 import itertools
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,44 +19,38 @@ from foresight.evaluate import evaluate
 from foresight.runs import load_run
 from foresight.tasks.base import Task
 
-#: The budget options a sweep can vary, with their short names in run directory names.
-GRID_OPTIONS = {"beams": "M", "rollouts": "N", "n": "n"}
+#: The budget options, always named in a grid point's directory, by their short names.
+BUDGET_NAMES = {"beams": "M", "rollouts": "N", "n": "n"}
 
 
-def int_list(text: str) -> list[int]:
-    """argparse type for a comma-separated list of positive integers ("1,2,4")."""
-    try:
-        values = [int(part) for part in text.split(",") if part.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got '{text}'") from None
-    if not values or min(values) < 1:
-        raise argparse.ArgumentTypeError(f"expected integers of at least 1, got '{text}'")
-    return values
-
-
-def budget_grid(lists: dict[str, list[int] | None]) -> list[dict[str, int]]:
-    """Every combination of the given budget lists, e.g. {"beams": [1, 2], "rollouts": [2]}
+def budget_grid(lists: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """Every combination of the given lists, e.g. {"beams": [1, 2], "rollouts": [2]}
     -> [{"beams": 1, "rollouts": 2}, {"beams": 2, "rollouts": 2}]."""
     given = {name: values for name, values in lists.items() if values}
     if not given:
-        raise ConfigError("sweep needs a budget grid: --beams and/or --rollouts (phi, predictive) or --n (sc, bon)")
+        raise ConfigError("sweep needs a budget grid: comma lists of strategy options, such as --beams and/or "
+                          "--rollouts (phi, predictive) or --n (sc, bon)")
     return [dict(zip(given, values)) for values in itertools.product(*given.values())]
 
 
-def run_name(label: str, point: dict[str, int]) -> str:
-    """A grid point's run directory: the strategy label plus the budget it does not already show
-    ("phi-M2-N4"; "sc@8" already names its n)."""
+def run_name(label: str, point: dict[str, Any], varied: set[str]) -> str:
+    """A grid point's run directory: the strategy label, the budget it does not already show
+    ("phi-M2-N4"; "sc@8" already names its n), and each other option the grid varies
+    ("phi-M2-N4-step-temperature0.8")."""
     shown = {"n"} if "@" in label else set()
-    return label + "".join(f"-{GRID_OPTIONS[k]}{v}" for k, v in point.items() if k not in shown)
+    parts = [f"-{BUDGET_NAMES[k]}{v}" for k, v in point.items() if k in BUDGET_NAMES and k not in shown]
+    parts += [f"-{k.replace('_', '-')}{v}" for k, v in point.items() if k in varied and k not in BUDGET_NAMES]
+    return label + "".join(parts)
 
 
-def run_sweep(task: Task, configs: Sequence[tuple[dict[str, int], Any]], engine: Engine, out: Path, *,
+def run_sweep(task: Task, configs: Sequence[tuple[dict[str, Any], Any]], engine: Engine, out: Path, *,
               seed: int, limit: int | None, batch_size: int, progress: bool) -> list[dict[str, Any]]:
     """Run each (grid point, strategy config) into its own directory under `out`; returns the
     runs' summaries as `foresight report` reads them."""
+    varied = {k for k in (configs[0][0] if configs else {}) if len({str(point[k]) for point, _ in configs}) > 1}
     directories = []
     for point, strategy in configs:
-        directory = out / run_name(strategy.label, point)
+        directory = out / run_name(strategy.label, point, varied)
         evaluate(task, strategy, engine, directory, seed=seed, limit=limit, batch_size=batch_size, progress=progress)
         directories.append(directory)
     return [load_run(directory) for directory in directories]

@@ -14,18 +14,37 @@ import json
 from pathlib import Path
 from typing import Any
 
-from foresight.errors import ConfigError, OptionValueError
+from foresight.errors import ConfigError
 from foresight.genius.losses import LOSSES
-from foresight.ranges import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE, SEED
+from foresight.options import Option, add_options, collect_options, config_from_args
+from foresight.ranges import AT_LEAST_1, SEED
 
-#: Re-sampling flags: (flag, ResamplingConfig field, argparse keywords).
-RESAMPLING_OPTIONS: tuple[tuple[str, str, dict], ...] = (
-    ("--beams", "beams", dict(type=int, help="M, beams kept per step (default 2)")),
-    ("--rollouts", "rollouts", dict(type=int, help="N, candidate steps per beam (default 4)")),
-    ("--steps", "steps", dict(type=int, help="K_steps, steps searched per query = pairs per query (default 4)")),
-    ("--exploration-temperature", "exploration_temperature", dict(type=float, help="tau of softmax(f/tau) when drawing beams and negatives (default 0.1)")),
-    ("--max-tokens", "max_tokens", dict(type=int, help="cap on a foresight rollout's tokens (default 512)")),
-)
+
+def resampling_options() -> dict[str, Option]:
+    """The flags of foresight re-sampling (`genius sample`, `genius run`)."""
+    from foresight.genius.resampling import ResamplingConfig
+
+    return collect_options({"resampling": ResamplingConfig})
+
+
+def training_options() -> dict[str, Option]:
+    """The optimisation flags of `genius train` and `genius run`."""
+    from foresight.genius.train import TrainingSettings
+
+    return collect_options({"training": TrainingSettings})
+
+
+def lora_options() -> dict[str, Option]:
+    from foresight.genius.train import LoraSettings
+
+    return collect_options({"lora": LoraSettings})
+
+
+def run_options() -> dict[str, Option]:
+    """The flags of `genius run`'s own settings (sizes, losses, seed)."""
+    from foresight.genius.loop import GeniusRunConfig
+
+    return collect_options({"run": GeniusRunConfig})
 
 
 def add_genius_parser(commands: argparse._SubParsersAction) -> None:
@@ -36,7 +55,8 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     _add_query_source(sample)
     sample.add_argument("--out", required=True, help="run directory for the trajectories")
     _add_engine_options(sample)
-    _add_resampling_options(sample)
+    sample.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
+    add_options(sample.add_argument_group("re-sampling"), resampling_options(), name_owners=False)
 
     pairs = actions.add_parser("pairs", help="step-level preference pairs from a sample directory")
     pairs.add_argument("sample_dir", help="directory written by `foresight genius sample`")
@@ -50,22 +70,19 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--out", required=True, help="directory for the trained checkpoint")
     train.add_argument("--model", default="arith", help="embedded name, checkpoint directory or .gguf file")
     train.add_argument("--loss", choices=tuple(LOSSES), default="aco", help="preference loss (default aco)")
-    _add_training_options(train)
+    add_options(train.add_argument_group("training"), training_options(), name_owners=False)
+    add_options(train.add_argument_group("LoRA"), lora_options(), name_owners=False)
     train.add_argument("--grad-accum", type=AT_LEAST_1.flag(), default=1, help="gradient accumulation steps (default 1)")
     train.add_argument("--max-length", type=AT_LEAST_1.flag(), default=1024, help="truncate prompt+response to this many tokens (default 1024)")
-    train.add_argument("--lora-rank", type=AT_LEAST_0.flag(), default=0, help="LoRA rank; 0 = full fine-tuning (default 0)")
-    train.add_argument("--lora-alpha", type=AT_LEAST_1.flag(), default=16, help="LoRA alpha (default 16)")
     train.add_argument("--seed", type=SEED.flag(), default=0, help="seed of data order and initialisation (default 0)")
     train.add_argument("--threads", type=AT_LEAST_1.flag(), default=None, help="CPU threads for torch (default: torch's choice)")
 
     run = actions.add_parser("run", help="the whole loop on arith: sample, pairs, train ACO and DPO, evaluate before/after")
     run.add_argument("--out", default=None, help="output directory (default runs/genius-<model>)")
-    run.add_argument("--queries", type=AT_LEAST_1.flag(), default=1000, help="unlabeled arith queries (default 1000)")
-    run.add_argument("--eval-questions", type=AT_LEAST_1.flag(), default=500, help="held-out labeled problems for evaluation (default 500)")
-    run.add_argument("--losses", default="aco,dpo", help="comma-separated losses to train and compare (default aco,dpo)")
-    _add_training_options(run)
+    add_options(run, run_options(), name_owners=False)
+    add_options(run.add_argument_group("training"), training_options(), name_owners=False)
     _add_engine_options(run)
-    _add_resampling_options(run)
+    add_options(run.add_argument_group("re-sampling"), resampling_options(), name_owners=False)
 
 
 def _add_query_source(parser: argparse.ArgumentParser) -> None:
@@ -74,26 +91,11 @@ def _add_query_source(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
-    """The shared model/engine flags (`--model`, `--server URL`, ...) plus seed and progress."""
+    """The shared model/engine flags (`--model`, `--server URL`, ...) plus progress."""
     from foresight.engine.select import add_engine_arguments
 
     add_engine_arguments(parser)
-    parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
-
-
-def _add_resampling_options(parser: argparse.ArgumentParser) -> None:
-    for flag, field_name, keywords in RESAMPLING_OPTIONS:
-        parser.add_argument(flag, dest=field_name, default=None, **keywords)
-
-
-def _add_training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--learning-rate", type=POSITIVE.flag(float), default=1e-5, help="peak learning rate (default 1e-5, for the tiny model; the paper used 5e-7 on 8B)")
-    parser.add_argument("--beta", type=POSITIVE.flag(float), default=0.1, help="beta of the DPO-family losses (default 0.1)")
-    parser.add_argument("--alpha", type=POSITIVE.flag(float), default=1.0, help="ACO's alpha (default 1)")
-    parser.add_argument("--epochs", type=POSITIVE.flag(float), default=1.0, help="passes over the pairs (default 1)")
-    parser.add_argument("--train-batch-size", dest="train_batch_size", type=AT_LEAST_1.flag(), default=32, help="pairs per device per step (default 32)")
-    parser.add_argument("--warmup", type=FRACTION.flag(float), default=0.1, help="learning-rate warm-up as a share of steps, in [0, 1) (default 0.1)")
 
 
 def run_genius_command(args: argparse.Namespace) -> int:
@@ -113,20 +115,13 @@ def run_genius_command(args: argparse.Namespace) -> int:
 def _resampling_config(args: argparse.Namespace):
     from foresight.genius.resampling import ResamplingConfig
 
-    given = {field_name: getattr(args, field_name) for _, field_name, _ in RESAMPLING_OPTIONS
-             if getattr(args, field_name) is not None}
-    try:
-        return ResamplingConfig(**given)
-    except OptionValueError as exc:
-        flag = next((flag for flag, name, _ in RESAMPLING_OPTIONS if name == exc.option), exc.option)
-        raise ConfigError(f"{flag} must be {exc.allowed}, got {exc.value}") from None
+    return config_from_args("resampling", ResamplingConfig, args, resampling_options())
 
 
 def _training_settings(args: argparse.Namespace):
     from foresight.genius.train import TrainingSettings
 
-    return TrainingSettings(learning_rate=args.learning_rate, beta=args.beta, alpha=args.alpha, epochs=args.epochs,
-                            batch_size=args.train_batch_size, warmup=args.warmup)
+    return config_from_args("training", TrainingSettings, args, training_options())
 
 
 def _sample(args: argparse.Namespace) -> int:
@@ -166,8 +161,8 @@ def _train(args: argparse.Namespace) -> int:
         Path(args.out) / "trainer", args.loss, args.seed,
         gradient_accumulation_steps=args.grad_accum, max_length=args.max_length,
     )
-    report = train_on_pairs(Path(args.pairs), args.model, Path(args.out), config,
-                            LoraSettings(rank=args.lora_rank, alpha=args.lora_alpha))
+    lora = config_from_args("lora", LoraSettings, args, lora_options())
+    report = train_on_pairs(Path(args.pairs), args.model, Path(args.out), config, lora)
     if not PartialState().is_main_process:  # one report from a multi-process run
         return 0
     print(json.dumps({k: v for k, v in report.items() if k not in ("log_history", "loss_curve")}, indent=2))
@@ -183,12 +178,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.server:
         raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
                           "run `genius sample --server URL`, then `genius pairs` and `genius train`")
-    losses = tuple(name.strip() for name in args.losses.split(",") if name.strip())
-    unknown = [name for name in losses if name not in LOSSES]
-    if unknown or not losses:
-        raise ConfigError(f"--losses: unknown loss '{unknown[0] if unknown else ''}'; choose from: {', '.join(LOSSES)}")
-    config = GeniusRunConfig(queries=args.queries, eval_questions=args.eval_questions, losses=losses,
-                             training=_training_settings(args), seed=args.seed)
+    config = config_from_args("run", GeniusRunConfig, args, run_options(), training=_training_settings(args))
     out = Path(args.out) if args.out else Path("runs") / f"genius-{Path(args.model).name or args.model}"
     summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
                          progress=not args.no_progress,

@@ -18,22 +18,32 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from foresight.errors import RunDirError
+from foresight.errors import OptionValueError, RunDirError
+from foresight.genius.losses import LOSSES
 from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
 from foresight.genius.queries import load_queries
 from foresight.genius.resampling import ResamplingConfig
 from foresight.genius.train import LoraSettings, TrainingSettings, train_on_pairs
+from foresight.options import check_ranges, option
+from foresight.ranges import AT_LEAST_1, SEED
 
 
 @dataclass(frozen=True)
 class GeniusRunConfig:
     """The loop's sizes, the losses to compare, and how each model is trained."""
 
-    queries: int = 1000  # unlabeled arith queries to self-train on
-    eval_questions: int = 500  # held-out labeled problems for the before/after evaluation
-    losses: tuple[str, ...] = ("aco", "dpo")
+    queries: int = option(1000, "unlabeled arith queries to self-train on", range=AT_LEAST_1)
+    eval_questions: int = option(500, "held-out labeled problems for the before/after evaluation", range=AT_LEAST_1)
+    losses: tuple[str, ...] = option(("aco", "dpo"), "comma-separated losses to train and compare",
+                                     choices=tuple(LOSSES), noun="loss")
     training: TrainingSettings = field(default_factory=TrainingSettings)
-    seed: int = 0  # of sampling, pairs, training and evaluation
+    seed: int = option(0, "seed of sampling, pairs, training and evaluation", range=SEED)
+
+    def __post_init__(self) -> None:
+        check_ranges(self)
+        unknown = [name for name in self.losses if name not in LOSSES]
+        if unknown or not self.losses:
+            raise OptionValueError("losses", f"one or more of {', '.join(LOSSES)}", ",".join(self.losses))
 
 
 def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: ResamplingConfig,

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from foresight.driver import Program
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
@@ -27,15 +28,16 @@ class ResamplingConfig:
     """Foresight re-sampling settings; defaults are the Genius paper's (SPEC §3)."""
 
     name: str = "genius-resampling"
-    beams: int = 2  # M: beams kept per step
-    rollouts: int = 4  # N: candidate steps per beam
-    steps: int = 4  # K_steps: steps searched per query, one preference pair each
-    exploration_temperature: float = 0.1  # τ of F_k = softmax(f/τ) (paper: open; released script: 0.1)
-    step_temperature: float = 0.6  # sampling temperature of candidate steps
-    foresight_temperature: float = 1.0  # sampling temperature of foresight rollouts
-    step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
-    max_step_tokens: int = 128  # cap on one step's tokens
-    max_tokens: int = 512  # cap on one foresight rollout's tokens
+    beams: int = option(2, "M, beams kept per step")
+    rollouts: int = option(4, "N, candidate steps per beam")
+    steps: int = option(4, "K_steps, steps searched per query = pairs per query")
+    # paper: open; released script: 0.1
+    exploration_temperature: float = option(0.1, "tau of softmax(f/tau) when drawing beams and negatives")
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    foresight_temperature: float = option(1.0, "sampling temperature of foresight rollouts")
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a foresight rollout's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "beams", "rollouts", "steps")

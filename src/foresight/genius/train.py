@@ -18,6 +18,8 @@ from typing import Any
 
 from foresight.genius.losses import NEEDS_ADVANTAGES
 from foresight.genius.pairs import read_pairs
+from foresight.options import check_ranges, option
+from foresight.ranges import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE
 
 
 @dataclass(frozen=True)
@@ -26,12 +28,16 @@ class TrainingSettings:
     embedded tiny model on CPU (the paper's lr 5e-7 / batch 128 are for an 8B model and would
     not move a 0.5M one)."""
 
-    learning_rate: float = 1e-5
-    beta: float = 0.1
-    alpha: float = 1.0
-    epochs: float = 1.0
-    batch_size: int = 32  # pairs per device per optimizer step
-    warmup: float = 0.1  # share of steps spent warming up the learning rate
+    learning_rate: float = option(1e-5, "peak learning rate (for the tiny model; the paper used 5e-7 on 8B)",
+                                  range=POSITIVE)
+    beta: float = option(0.1, "beta of the DPO-family losses", range=POSITIVE)
+    alpha: float = option(1.0, "ACO's alpha", range=POSITIVE)
+    epochs: float = option(1.0, "passes over the pairs", range=POSITIVE)
+    batch_size: int = option(32, "pairs per device per optimizer step", flag="train-batch-size", range=AT_LEAST_1)
+    warmup: float = option(0.1, "learning-rate warm-up as a share of steps, in [0, 1)", range=FRACTION)
+
+    def __post_init__(self) -> None:
+        check_ranges(self)
 
     def trainer_config(self, output_dir: Path, loss: str, seed: int, **extra: Any):
         """The `GeniusConfig` (TRL arguments) for one training with these settings."""
@@ -49,10 +55,14 @@ class TrainingSettings:
 class LoraSettings:
     """LoRA adapter settings (PEFT); rank 0 means full fine-tuning."""
 
-    rank: int = 0
-    alpha: int = 16
-    dropout: float = 0.0
-    target_modules: str = "all-linear"
+    rank: int = option(0, "LoRA rank; 0 = full fine-tuning", flag="lora-rank", range=AT_LEAST_0)
+    alpha: int = option(16, "LoRA alpha", flag="lora-alpha", range=AT_LEAST_1)
+    dropout: float = option(0.0, "LoRA dropout, in [0, 1)", flag="lora-dropout", range=FRACTION)
+    target_modules: str = option("all-linear", "modules LoRA adapts (PEFT's target_modules)",
+                                 flag="lora-target-modules")
+
+    def __post_init__(self) -> None:
+        check_ranges(self)
 
 
 def train_on_pairs(pairs_path: Path, model_spec: str, out_dir: Path, config: Any,

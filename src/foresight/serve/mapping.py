@@ -18,7 +18,7 @@ from typing import Any
 
 from foresight.errors import ConfigError, OptionValueError
 from foresight.serve.errors import ApiError
-from foresight.strategies import STRATEGIES, make_strategy
+from foresight.strategies import STRATEGIES, make_strategy, strategy_options
 
 #: OpenAI request fields that are strategy config fields of the same name.
 SAMPLING_FIELDS = ("n", "temperature", "top_p", "max_tokens", "stop")
@@ -28,17 +28,13 @@ _BUDGET = re.compile(r"([1-9][0-9]{0,5})(?:x([1-9][0-9]{0,5}))?")
 
 
 def _presets() -> tuple[str, ...]:
-    """The `--preset` choices of the CLI."""
-    from foresight.cli import STRATEGY_OPTIONS
-
-    return next(keywords["choices"] for _, name, keywords in STRATEGY_OPTIONS if name == "preset")
+    """The values of the strategies' `preset` field (the CLI's `--preset` choices)."""
+    return _choices()["preset"]
 
 
 def _choices() -> dict[str, tuple[str, ...]]:
-    """Config fields whose CLI flag takes a fixed set of values."""
-    from foresight.cli import STRATEGY_OPTIONS
-
-    return {name: keywords["choices"] for _, name, keywords in STRATEGY_OPTIONS if "choices" in keywords}
+    """Config fields that take a fixed set of values."""
+    return {name: option.choices for name, option in strategy_options().items() if option.choices}
 
 
 def _defaults(name: str) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from foresight.errors import ConfigError, OptionValueError
+from foresight.options import Option, collect_options
 from foresight.strategies.base import ProgramFunction, StrategyContext, StrategyResult, Trace
 from foresight.strategies.cot import CoTConfig, CoTTrace, cot_program
 from foresight.strategies.phi import PhiConfig, phi_config, phi_program
@@ -50,6 +51,11 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
     "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling",
                                      StepSearchTrace),
 }
+
+
+def strategy_options() -> dict[str, Option]:
+    """Every registered strategy's options, one per field name (the `run` and `sweep` flags)."""
+    return collect_options({name: registered.config_class for name, registered in STRATEGIES.items()})
 
 
 def read_trace(name: str, data: dict[str, Any]) -> Trace | dict[str, Any]:

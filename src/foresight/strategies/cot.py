@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest
+from foresight.options import option
 from foresight.ranges import TOKEN_COUNT
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 
@@ -15,7 +16,7 @@ class CoTConfig:
     """Greedy chain of thought."""
 
     name: str = "cot"
-    max_tokens: int = 512  # cap on the completion's length in tokens
+    max_tokens: int = option(512, "cap on the completion's tokens")
 
     def __post_init__(self) -> None:
         TOKEN_COUNT.check(self, "max_tokens")

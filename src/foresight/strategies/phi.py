@@ -14,13 +14,14 @@ script is the `released` preset (`PhiConfig.released()`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
 from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
@@ -41,46 +42,54 @@ RELEASED_SETTINGS: dict[str, Any] = dict(
 )
 FINAL_CHOICES = ("joint", "largest_of_2_clusters")
 IDENTICAL_STOPS = ("foresight", "selected_steps")
+CLUSTERINGS = ("tfidf", "embedding")
+PRESETS_NAMES = ("paper", "released")
 
 
 @dataclass(frozen=True)
 class PhiConfig:
     """φ-Decoding settings; defaults are the paper's (SPEC §1), `released()` the authors' script's."""
 
+    #: What each preset sets otherwise than the paper (shown in --help beside the defaults).
+    PRESETS: ClassVar[dict[str, dict[str, Any]]] = {"released": RELEASED_SETTINGS}
+
     name: str = "phi"
-    beams: int = 4  # M: beams kept per step
-    rollouts: int = 4  # N: candidate steps sampled per beam
-    clusters: int = 3  # K: k-means clusters over foresight paths
-    depth_threshold: float = 0.7  # δ: stop stepping once the largest cluster holds this share
-    width_k: float = 1.0  # k: in-width pruning keeps step scores >= mean - k·std
-    min_steps: int = 4  # T_min: in-depth pruning only from this step on
-    max_steps: int = 8  # T_max: hard cap on steps
-    step_temperature: float = 0.6  # sampling temperature of candidate steps
-    foresight_temperature: float = 1.0  # temperature of foresight rollouts and final completions
-    advantage_temperature: float = 0.6  # τ1 in softmax(A/τ1); also the filter's fallback and the released final draw
-    alignment_temperature: float = 0.6  # τ2 in softmax(C/τ2)
-    # Positive-advantage filter (the script's adv_above0): steps and final completions are chosen
-    # only among those with A > 0 and a non-empty foresight (completion) text, clustered among
-    # themselves; when fewer qualify than beams to fill (steps) or none (final), the draw falls
-    # back to softmax(A/τ1) over all of them.
-    advantage_filter: bool = False
-    strict_depth_threshold: bool = False  # in-depth pruning needs share > δ (script) instead of >= δ (paper)
-    # "foresight" (paper): stop once all kept candidates' foresight texts are identical, from
-    # T_min on; "selected_steps" (script): once the M selected step texts are, from T_min + 1 on.
-    identical_stop: str = "foresight"
-    # "joint" (paper): the final completion is drawn by the joint rule over K clusters of the
-    # completion texts; "largest_of_2_clusters" (script): 2 clusters of the completion texts, the
-    # larger (ties: the second), and inside it a draw by softmax(A/τ1).
-    final_choice: str = "joint"
-    foresight: bool = True  # ablation switch: False values steps by their own score
-    cluster: bool = True  # ablation switch: False selects on advantage alone
-    width_pruning: bool = True  # ablation switch
-    depth_pruning: bool = True  # ablation switch
-    clustering: str = "tfidf"  # path representation for k-means: "tfidf" or "embedding" (all-MiniLM-L6-v2)
-    step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
-    max_step_tokens: int = 128  # cap on one step's tokens
-    max_tokens: int = 512  # cap on a foresight rollout or final completion
-    preset: str = "paper"  # which settings these are: "paper" or "released"
+    preset: str = option("paper", "the paper's settings, or the authors' released script's", choices=PRESETS_NAMES)
+    beams: int = option(4, "M, beams kept per step")
+    rollouts: int = option(4, "N, candidate steps sampled per beam")
+    clusters: int = option(3, "K, k-means clusters over foresight paths")
+    depth_threshold: float = option(0.7, "delta: stop stepping once the largest cluster holds this share")
+    width_k: float = option(1.0, "k: in-width pruning keeps step scores >= mean - k*std")
+    min_steps: int = option(4, "T_min: no in-depth pruning before this step")
+    max_steps: int = option(8, "T_max, cap on steps")
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    foresight_temperature: float = option(1.0, "temperature of foresight rollouts and final completions")
+    advantage_temperature: float = option(
+        0.6, "tau1 in softmax(A/tau1), also of the filter's fallback and the released final draw")
+    alignment_temperature: float = option(0.6, "tau2 in softmax(C/tau2)")
+    # The script's adv_above0: when fewer qualify than beams to fill (steps) or none (final),
+    # the draw falls back to softmax(A/τ1) over all of them.
+    advantage_filter: bool = option(
+        False, "choose steps and the final completion only among those with A > 0 and non-empty text, "
+               "clustered among themselves, falling back to softmax(A/tau1) over all when too few qualify")
+    strict_depth_threshold: bool = option(
+        False, "in-depth pruning needs the largest cluster's share > delta (script) rather than >= delta (paper)")
+    identical_stop: str = option(
+        "foresight", "stop when all kept candidates' foresight texts are identical from T_min on (foresight), "
+                     "or the M selected steps from T_min+1 on (selected_steps)", choices=IDENTICAL_STOPS)
+    final_choice: str = option(
+        "joint", "final completion drawn by the joint rule over K clusters of the completions (joint), or by "
+                 "softmax(A/tau1) inside the larger of 2 clusters, ties to the second (largest_of_2_clusters)",
+        choices=FINAL_CHOICES)
+    foresight: bool = option(True, "ablation: off values steps by their own score")
+    cluster: bool = option(True, "ablation: off selects on advantage alone")
+    width_pruning: bool = option(True, "ablation: off keeps every candidate")
+    depth_pruning: bool = option(True, "ablation: off always runs T_max steps")
+    clustering: str = option("tfidf", "path representation for k-means: tfidf, or embedding (all-MiniLM-L6-v2)",
+                             choices=CLUSTERINGS)
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a foresight rollout or final completion's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "beams", "rollouts", "clusters", "min_steps", "max_steps")
@@ -89,7 +98,7 @@ class PhiConfig:
         NON_NEGATIVE.check(self, "width_k", "foresight_temperature")
         POSITIVE.check(self, "advantage_temperature", "alignment_temperature", "step_temperature")
         for name, allowed in (("final_choice", FINAL_CHOICES), ("identical_stop", IDENTICAL_STOPS),
-                              ("preset", ("paper", "released"))):
+                              ("preset", PRESETS_NAMES), ("clustering", CLUSTERINGS)):
             if getattr(self, name) not in allowed:
                 raise OptionValueError(name, f"one of {', '.join(allowed)}", getattr(self, name))
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from foresight.driver import Program
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.phi import STEP_PREFIX
@@ -24,15 +25,15 @@ class PredictiveConfig:
     """Predictive decoding settings; defaults as the φ paper ran the baseline."""
 
     name: str = "predictive"
-    beams: int = 1  # M: beams kept per step
-    rollouts: int = 8  # N: candidate steps per beam, each with a foresight rollout
-    max_steps: int = 8  # T: steps before the final completion
-    selection_temperature: float = 0.1  # τ in softmax(score / τ)
-    step_temperature: float = 0.6  # sampling temperature of candidate steps
-    foresight_temperature: float = 1.0  # temperature of rollouts and the final completion
-    step_prefix: str = STEP_PREFIX  # opens the assistant turn before the first step
-    max_step_tokens: int = 128  # cap on one step's tokens
-    max_tokens: int = 512  # cap on a rollout or the final completion
+    beams: int = option(1, "M, beams kept per step")
+    rollouts: int = option(8, "N, candidate steps per beam, each with a foresight rollout")
+    max_steps: int = option(8, "T, steps before the final completion")
+    selection_temperature: float = option(0.1, "tau in softmax(score/tau)")
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    foresight_temperature: float = option(1.0, "temperature of rollouts and the final completion")
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a rollout or the final completion's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")

@@ -13,6 +13,7 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 
@@ -22,10 +23,10 @@ class SamplingConfig:
     """n samples of a whole solution."""
 
     name: str
-    n: int = 8  # number of sampled solutions
-    temperature: float = 0.7  # sampling temperature of each solution
-    top_p: float = 1.0  # nucleus sampling mass
-    max_tokens: int = 512  # cap on each solution's length in tokens
+    n: int = option(8, "samples per question")
+    temperature: float = option(0.7, "sampling temperature of each solution")
+    top_p: float = option(1.0, "nucleus sampling mass")
+    max_tokens: int = option(512, "cap on each solution's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "n")

@@ -3,8 +3,8 @@
 Used by the integration tests and `benchmarks/http_throughput.py`, and handy by hand:
 
     bash scripts/build_llama_server.sh                 # ~11 min on 2 cores, cached by version
-    python -m foresight.llama_server convert arith /tmp/arith.gguf
-    python -m foresight.llama_server serve /tmp/arith.gguf --port 8080
+    python -m foresight.servers.llama convert arith /tmp/arith.gguf
+    python -m foresight.servers.llama serve /tmp/arith.gguf --port 8080
 
 The build lives in `${XDG_CACHE_HOME:-~/.cache}/foresight/llama.cpp-<version>/` (see the
 script for why it is built from llama-cpp-python's sdist).
@@ -16,19 +16,16 @@ import argparse
 import hashlib
 import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from foresight.errors import ConfigError, ServerError
+from foresight.servers.loopback import LoopbackServer
 
 #: The llama-cpp-python sdist whose vendored llama.cpp is built (its server honours n > 1).
 LLAMA_CPP_PYTHON_VERSION = "0.3.36"
-BUILD_SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "build_llama_server.sh"
+BUILD_SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "build_llama_server.sh"
 
 
 def ensure_built(version: str = LLAMA_CPP_PYTHON_VERSION) -> Path:
@@ -75,29 +72,7 @@ def embedded_arith_gguf(build: Path | None = None) -> Path:
     return convert_to_gguf(directory, build / "models" / f"arith-{digest.hexdigest()[:12]}-f32.gguf", "f32", build)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_healthy(process: subprocess.Popen, url: str, wait: float, name: str, model: Path) -> bool:
-    """Poll `url`/health until it answers 200 (True) or `wait` seconds pass (False); a process
-    that exits meanwhile is a `ServerError` naming `name` and `model`."""
-    deadline = time.monotonic() + wait
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ServerError(f"{name} exited with {process.returncode} while starting (model {model})")
-        try:
-            if httpx.get(f"{url}/health", timeout=2.0).status_code == 200:
-                return True
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    return False
-
-
-class LlamaServer:
+class LlamaServer(LoopbackServer):
     """One llama-server process on 127.0.0.1; `with LlamaServer(...) as server:` starts and stops it.
 
     `exact=True` keeps the KV cache in f32 and flash attention off: llama-server's default f16
@@ -106,59 +81,28 @@ class LlamaServer:
     which crash here (SIGSEGV in ggml_backend_amx_mul_mat loading SmolLM2's Q4_1).
     """
 
+    name = "llama-server"
+
     def __init__(self, model: Path, *, alias: str, parallel: int = 4, context: int = 4096, threads: int = 1,
                  exact: bool = False, port: int | None = None, build: Path | None = None,
                  log: Path | None = None) -> None:
+        super().__init__(model, port=port, log=log)
         self.build = build or ensure_built()
-        self.model, self.alias, self.parallel, self.context, self.threads = model, alias, parallel, context, threads
+        self.alias, self.parallel, self.context, self.threads = alias, parallel, context, threads
         self.exact = exact
-        self.port = port or free_port()
-        self.log = log
-        self.process: subprocess.Popen | None = None
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self, wait: float = 120.0) -> "LlamaServer":
-        """Start the process and wait until it answers /health."""
-        command = [
+    def command(self) -> list[str]:
+        return [
             str(self.build / "bin" / "llama-server"), "-m", str(self.model), "--alias", self.alias,
             "--host", "127.0.0.1", "--port", str(self.port), "-np", str(self.parallel),
             # the context is split over the slots: give each slot `context` tokens
             "-c", str(self.context * self.parallel), "-t", str(self.threads), "-tb", str(self.threads),
             "--no-webui", "--no-repack",
         ] + (["-fa", "off", "-ctk", "f32", "-ctv", "f32"] if self.exact else [])
-        output = open(self.log, "ab") if self.log else subprocess.DEVNULL
-        self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-        if not wait_until_healthy(self.process, self.url, wait, "llama-server", self.model):
-            self.stop()
-            raise ServerError(f"llama-server on {self.url} did not become healthy in {wait:.0f} s")
-        return self
-
-    def kill(self) -> None:
-        """SIGKILL: the server vanishes mid-request, as a crashed one would."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-            self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-
-    def __enter__(self) -> "LlamaServer":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m foresight.llama_server", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m foresight.servers.llama", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     convert = commands.add_parser("convert", help="convert a model (embedded name or checkpoint directory) to GGUF")
     convert.add_argument("model")
