@@ -43,3 +43,21 @@ def test_ratios_are_taken_against_phi():
     lines = table_markdown(runs).splitlines()
     assert lines[2] == "| cot | 50.0 | - | 50.0 | 1e+12 | 500 | 7.14x |"  # 50 points at 1e11 per question
     assert lines[3] == "| phi | 60.0 | 80.0 | 70.0 | 2e+13 | 70 | 1.00x |"
+
+
+def test_the_command_writes_the_table_and_names_bad_input(tmp_path, capsys):
+    from foresight.cli import main
+
+    out = tmp_path / "table"
+    flags = ["paper", "phi-table", "--tasks", "arith", "--methods", "cot,sc", "--n", "2", "--limit", "2",
+             "--out", str(out), "--no-progress"]
+    assert main(flags) == 0
+    printed = capsys.readouterr().out
+    assert printed == (out / "phi_table.md").read_text() and "| sc@2 |" in printed
+    assert sorted(p.name for p in (out / "arith").iterdir()) == ["cot", "sc@2"]
+    for bad, message in ((["--methods", "cot,nope"], "unknown strategy 'nope'"),
+                         (["--tasks", "arith,arith"], "--tasks needs distinct task names"),
+                         (["--tasks", "nope"], "unknown task 'nope'")):
+        assert main(["paper", "phi-table", "--model", "/no/such/model", *bad]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("foresight: error: ") and message in err and err.count("\n") == 1

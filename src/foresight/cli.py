@@ -4,6 +4,7 @@
     foresight show runs/arith-arith/phi --id arith-1-0
     foresight report runs/gsm8k-smollm2 runs/arc-smollm2 --out runs/report
     foresight sweep --task gsm8k --model smollm2 --strategy phi --beams 1,2 --rollouts 1,2,4 --limit 10
+    foresight paper phi-table --tasks gsm8k,math500 --model smollm2 --limit 50
     foresight genius run --model arith
     foresight serve --model arith --port 8000
     foresight build-arith-model --out DIR
@@ -55,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("run_dir", help="a strategy's run directory, e.g. runs/arith-arith/phi")
     show.add_argument("--id", required=True, help="question id, e.g. arith-1-0")
 
+    paper = commands.add_parser("paper", help="the papers' experiments: phi-table runs Table 1 of the phi-Decoding paper")
+    experiments = paper.add_subparsers(dest="experiment", required=True, parser_class=_Parser)
+    _add_table_options(experiments.add_parser(
+        "phi-table", help="every method of the paper's Table 1 (plus sc and wsc) on every task, one engine, resumable"))
+
     from foresight.genius.cli import add_genius_parser
 
     add_genius_parser(commands)
@@ -85,9 +91,7 @@ def _version() -> str:
 
 def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
     """The flags of `run`, or of `sweep`: one strategy, and each strategy option a comma list."""
-    from foresight.engine.select import add_engine_arguments
     from foresight.options import add_options
-    from foresight.ranges import AT_LEAST_1, SEED
     from foresight.strategies import STRATEGIES, strategy_options
     from foresight.tasks import TASK_NAMES
 
@@ -105,12 +109,33 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
         "strategy options (each applies to the strategies named; "
         + ("give comma-separated values: the sweep runs every combination)" if sweep else "unset: the strategy's default)"))
     add_options(options, strategy_options(), as_lists=sweep)
+    _add_run_flags(parser, out_help=(
+        "output directory, one run per grid point (default runs/sweep-<task>-<model>-<strategy>)" if sweep else
+        "output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)"))
+
+
+def _add_table_options(parser: argparse.ArgumentParser) -> None:
+    """The flags of `paper phi-table`: tasks and methods as comma lists, then run's flags."""
+    from foresight.options import add_options
+    from foresight.phi_table import TABLE_METHODS
+    from foresight.strategies import strategy_options
+
+    parser.add_argument("--tasks", default="arith", help="comma-separated tasks, the table's columns (default arith)")
+    parser.add_argument("--methods", default=",".join(TABLE_METHODS),
+                        help=f"comma-separated strategies, the table's rows (default {','.join(TABLE_METHODS)})")
+    add_options(parser.add_argument_group("strategy options (each applies to the methods that take it)"), strategy_options())
+    _add_run_flags(parser, out_help="output directory: OUT/<task>/<method> per run, phi_table.md and the plots (default runs/phi-table-<model>)")
+
+
+def _add_run_flags(parser: argparse.ArgumentParser, out_help: str) -> None:
+    """The flags every command that runs strategies over questions shares."""
+    from foresight.engine.select import add_engine_arguments
+    from foresight.ranges import AT_LEAST_1, SEED
+
     parser.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
                         help="compute only the first N questions (the summary still covers every record in the directory)")
     parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
-    parser.add_argument("--out", default=None, help=(
-        "output directory, one run per grid point (default runs/sweep-<task>-<model>-<strategy>)" if sweep else
-        "output directory; each strategy writes OUT/<strategy> (default runs/<task>-<model>)"))
+    parser.add_argument("--out", default=None, help=out_help)
     add_engine_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.add_argument("--json", action="store_true", help="print the runs' summaries as one JSON object instead of the table")
@@ -131,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _sweep(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "paper":
+            return _phi_table(args)
         if args.command == "show":
             from foresight.show import show
 
@@ -242,6 +269,28 @@ def _sweep(args: argparse.Namespace) -> int:
                      batch_size=args.batch_size, progress=not args.no_progress)
     written = write_report(runs, out)
     print(json.dumps({"runs": runs}) if args.json else markdown_table(runs), end="\n" if args.json else "")
+    print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
+    return 0
+
+
+def _phi_table(args: argparse.Namespace) -> int:
+    from foresight.engine.select import check_engine_args, engine_from_args
+    from foresight.phi_table import run_table, table_markdown, write_table
+    from foresight.runs import ensure_writable
+    from foresight.tasks import load_task
+
+    check_engine_args(args)
+    names = [name.strip() for name in args.tasks.split(",") if name.strip()]
+    if not names or len(set(names)) < len(names):
+        raise ConfigError(f"--tasks needs distinct task names, got '{args.tasks}'")
+    tasks = [load_task(name) for name in names]
+    methods = _strategies(argparse.Namespace(**(vars(args) | {"strategy": args.methods})))
+    out = Path(args.out) if args.out else Path("runs") / f"phi-table-{_slug(args.model)}"
+    ensure_writable(out)
+    runs = run_table(tasks, methods, engine_from_args(args), out, seed=args.seed, limit=args.limit,
+                     batch_size=args.batch_size, progress=not args.no_progress)
+    written = write_table(runs, out)
+    print(json.dumps({"runs": runs}) if args.json else table_markdown(runs), end="\n" if args.json else "")
     print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
     return 0
 

@@ -20,8 +20,7 @@ from foresight.runs import load_run
 from foresight.tasks.base import Task
 
 #: The rows of the paper's Table 1, in its order, then the two voting baselines it omits.
-PAPER_METHODS = ("cot", "tot", "mcts", "guided", "predictive", "phi")
-VOTING_METHODS = ("sc", "wsc")
+TABLE_METHODS = ("cot", "tot", "mcts", "guided", "predictive", "phi", "sc", "wsc")
 
 
 def run_table(tasks: Sequence[Task], methods: Sequence[Any], engine: Engine, out: Path, *, seed: int,
