@@ -90,7 +90,7 @@ def test_no_flags_build_each_strategys_dataclass_defaults():
 
 
 @pytest.mark.parametrize(("argv", "build", "config_class"), [
-    (["genius", "sample", "--arith", "2", "--out", "o"], _resampling_config, ResamplingConfig),
+    (["genius", "sample", "--queries", "2", "--out", "o"], _resampling_config, ResamplingConfig),
     (["genius", "run"], _resampling_config, ResamplingConfig),
     (["genius", "train", "--pairs", "p", "--out", "o"], _training_settings, TrainingSettings),
     (["genius", "run"], _training_settings, TrainingSettings),

@@ -30,7 +30,7 @@ TRAIN = ["genius", "train", "--learning-rate", "1e-3", "--warmup", "0", "--threa
 @pytest.fixture(scope="module")
 def pairs(arith_engine, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("accelerate")
-    sample(load_queries(arith_count=6), ResamplingConfig(steps=3), arith_engine, out / "sample", seed=0, progress=False)
+    sample(load_queries(task="arith", count=6), ResamplingConfig(steps=3), arith_engine, out / "sample", seed=0, progress=False)
     rows = build_pairs(read_sampling_run(out / "sample")[1], 0.1)[0]
     assert len(rows) >= 16
     write_pairs(rows[:16], out / "pairs.jsonl")

@@ -91,6 +91,6 @@ def test_unlabeled_queries_refuse_answers_and_empty_files(tmp_path):
 
 
 def test_arith_queries_come_without_answers():
-    queries = load_queries(arith_count=5)
+    queries = load_queries(task="arith", count=5)
     assert len(queries.questions) == 5 and all(q.gold is None for q in queries.questions)
     assert "seed=4" in queries.source

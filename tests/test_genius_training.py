@@ -20,7 +20,7 @@ FORESIGHT = [sys.executable, "-m", "foresight.cli"]
 @pytest.fixture(scope="module")
 def sampled(arith_engine, tmp_path_factory):
     out = tmp_path_factory.mktemp("genius") / "sample"
-    sample(load_queries(arith_count=3), ResamplingConfig(), arith_engine, out, seed=0, progress=False)
+    sample(load_queries(task="arith", count=3), ResamplingConfig(), arith_engine, out, seed=0, progress=False)
     return out
 
 
@@ -42,10 +42,10 @@ def test_resampling_records_values_advantages_and_selections(sampled):
 
 def test_same_seed_same_trajectories_and_a_rerun_resumes(arith_engine, sampled, tmp_path):
     again = tmp_path / "again"
-    sample(load_queries(arith_count=3), ResamplingConfig(), arith_engine, again, seed=0, progress=False)
+    sample(load_queries(task="arith", count=3), ResamplingConfig(), arith_engine, again, seed=0, progress=False)
     assert read_sampling_run(again)[1] == read_sampling_run(sampled)[1]
     before = (again / "records.jsonl").read_text()
-    summary = sample(load_queries(arith_count=3), ResamplingConfig(), arith_engine, again, seed=0, progress=False)
+    summary = sample(load_queries(task="arith", count=3), ResamplingConfig(), arith_engine, again, seed=0, progress=False)
     assert (again / "records.jsonl").read_text() == before and summary["queries"] == 3
 
 
@@ -122,7 +122,7 @@ def test_cli_from_unlabeled_queries_to_a_lora_checkpoint_that_runs(tmp_path):
         "Mia has 12 apples. Mia finds 5 apples. Mia loses 3 apples. Mia buys 2 bags with 4 apples each. How many apples does Mia have now?",
         "Sam has 30 coins. Sam sells 7 coins. Sam gets 9 coins from Ava. Sam finds 4 coins. How many coins does Sam have now?",
     )))
-    done = foresight("genius", "sample", "--queries", str(queries), "--out", str(tmp_path / "sample"), "--steps", "2", "--no-progress")
+    done = foresight("genius", "sample", "--queries-file", str(queries), "--out", str(tmp_path / "sample"), "--steps", "2", "--no-progress")
     assert done.returncode == 0, done.stderr
     done = foresight("genius", "pairs", str(tmp_path / "sample"), "--out", str(tmp_path / "pairs.jsonl"))
     assert done.returncode == 0, done.stderr
@@ -139,8 +139,8 @@ def test_cli_from_unlabeled_queries_to_a_lora_checkpoint_that_runs(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["genius", "sample", "--out", "X"], "either as --queries FILE.jsonl or as --arith COUNT"),
-    (["genius", "sample", "--arith", "0", "--out", "X"], "argument --arith: must be at least 1, got 0"),
+    (["genius", "sample", "--queries", "2", "--queries-file", "q.jsonl", "--out", "X"], "either as --queries-file FILE.jsonl or as --queries N"),
+    (["genius", "sample", "--queries", "0", "--out", "X"], "argument --queries: must be at least 1, got 0"),
     (["genius", "run", "--losses", "aco,kto"], "unknown loss 'kto'"),
 ])
 def test_genius_bad_arguments_fail_on_one_line(tmp_path, args, message):
@@ -176,3 +176,39 @@ def test_genius_run_trains_evaluates_and_resumes(tmp_path):
     assert "Genius on arith" in again.stdout
     changed = foresight(*args, "--learning-rate", "3e-5")  # a model trained otherwise is not reused
     assert changed.returncode == 2 and "trained with other settings (differs in: learning_rate)" in changed.stderr
+
+
+def test_genius_run_on_countdown_trains_each_pair_ranking_without_reading_a_label(tmp_path):
+    from safetensors.torch import load_file
+
+    from foresight.tasks import unlabeled_stream
+
+    out = tmp_path / "genius"
+    done = foresight("genius", "run", "--task", "countdown", "--model", "countdown", "--queries", "3",
+                     "--eval-questions", "4", "--losses", "aco", "--no-foresight-losses", "aco", "--steps", "2",
+                     "--train-batch-size", "2", "--learning-rate", "1e-3", "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["task"] == "countdown" and set(summary["results"]) == {"base", "aco", "aco-no-foresight"}
+    assert summary["results"]["aco-no-foresight"]["pairs"] == "step" and set(summary["pair_variants"]) == {"foresight", "step"}
+    assert all(result["eval"]["questions"] == 4 for result in summary["results"].values())
+    base = load_file(resolve_model("countdown").directory / "model.safetensors")
+    for name in ("aco", "aco-no-foresight"):
+        trained = load_file(out / "models" / name / "model.safetensors")
+        assert max((trained[k] - base[k]).abs().max().item() for k in base) > 1e-4  # training moved the weights
+    # The golds of the queries ("V from a b c") appear nowhere in what sampling, pairs and training read.
+    golds = [q.gold for q in unlabeled_stream("countdown", 3).questions()]
+    written = "".join(p.read_text() for p in [out / "sample" / "records.jsonl", out / "sample" / "config.json",
+                                               out / "pairs.jsonl", out / "pairs-no-foresight.jsonl"])
+    assert golds and not any(gold in written for gold in golds)
+    report = foresight("genius", "report", str(out))
+    assert report.returncode == 0 and "aco-no-foresight" in report.stdout and "pairs by step" in report.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["genius", "run", "--task", "gsm8k"], "task 'gsm8k' generates no problems"),
+    (["genius", "report", "/no/such/run"], "no summary.json"),
+])
+def test_genius_task_errors_are_one_line(args, message):
+    done = foresight(*args)
+    assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1

@@ -98,7 +98,7 @@ def test_unreachable_server_fails_on_one_line(tmp_path):
 
 @pytest.mark.llama
 def test_genius_sampling_runs_on_a_server(arith_server, tmp_path):
-    done = foresight("genius", "sample", "--arith", "2", "--steps", "2", "--server", arith_server.url,
+    done = foresight("genius", "sample", "--queries", "2", "--steps", "2", "--server", arith_server.url,
                      "--out", str(tmp_path / "sample"), "--no-progress")
     assert done.returncode == 0, done.stderr
     sampled = records(tmp_path / "sample" / "records.jsonl")

@@ -86,7 +86,7 @@ def test_a_smaller_limit_leaves_the_summary_whole(tmp_path, arith_engine):
 
 def test_a_second_run_into_the_same_directory_is_refused_naming_the_first(tmp_path):
     out = tmp_path / "out"
-    args = ["run", "--strategy", "sc", "--n", "4", "--limit", "40", "--batch-size", "4", "--out", str(out), "--no-progress"]
+    args = ["run", "--strategy", "sc", "--n", "4", "--limit", "500", "--batch-size", "4", "--out", str(out), "--no-progress"]
     first = subprocess.Popen(FORESIGHT + args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         records = out / "sc@4" / "records.jsonl"
@@ -167,7 +167,7 @@ def test_each_bad_flag_is_one_line_and_writes_nothing(tmp_path, capsys, args, me
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["genius", "sample", "--arith", "2", "--exploration-temperature", "0", "--out", "OUT"],
+        (["genius", "sample", "--queries", "2", "--exploration-temperature", "0", "--out", "OUT"],
          "--exploration-temperature must be a finite number above 0, got 0.0"),
         (["genius", "train", "--pairs", "p.jsonl", "--out", "OUT", "--warmup", "1.5"], "argument --warmup: must be in [0, 1), got 1.5"),
         (["genius", "train", "--pairs", "p.jsonl", "--out", "OUT", "--beta", "0"], "argument --beta: must be a finite number above 0"),

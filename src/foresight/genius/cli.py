@@ -1,9 +1,11 @@
 """`foresight genius ...`: the Genius self-training commands.
 
-    foresight genius sample --arith 1000 --out runs/genius/sample
+    foresight genius sample --queries 1000 --out runs/genius/sample
     foresight genius pairs runs/genius/sample --out runs/genius/pairs.jsonl
     foresight genius train --pairs runs/genius/pairs.jsonl --loss aco --out models/genius-aco
     foresight genius run --model arith --out runs/genius-arith
+    foresight genius run --task countdown --model countdown --no-foresight-losses aco
+    foresight genius report runs/genius-arith
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any
 
 from foresight.errors import ConfigError
 from foresight.genius.losses import LOSSES
+from foresight.genius.pairs import PAIR_VALUES
 from foresight.options import Option, add_options, collect_options, config_from_args
 from foresight.ranges import AT_LEAST_1, SEED
 
@@ -52,7 +55,8 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     actions = genius.add_subparsers(dest="genius_command", required=True, parser_class=type(genius))
 
     sample = actions.add_parser("sample", help="foresight re-sampling over unlabeled queries (resumable)")
-    _add_query_source(sample)
+    add_options(sample, query_options(), name_owners=False)
+    _add_queries_file(sample)
     sample.add_argument("--out", required=True, help="run directory for the trajectories")
     _add_engine_options(sample)
     sample.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
@@ -63,6 +67,9 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     pairs.add_argument("--out", required=True, help="pairs JSONL to write (TRL preference format + advantages)")
     pairs.add_argument("--rejected", choices=("foresight", "uniform"), default="foresight",
                        help="negative drawn from softmax(f/tau) without the chosen (paper, default) or uniformly (released script)")
+    pairs.add_argument("--value", choices=PAIR_VALUES, default="foresight",
+                       help="rank a step's candidates by the foresight value f and its advantage (Genius, default) "
+                            "or by the step's own mean log-prob (the no-foresight ablation)")
     pairs.add_argument("--seed", type=SEED.flag(), default=0, help="seed of the negatives' draws (default 0)")
 
     train = actions.add_parser("train", help="train on preference pairs (TRL DPOTrainer with the Genius losses)")
@@ -77,17 +84,27 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--seed", type=SEED.flag(), default=0, help="seed of data order and initialisation (default 0)")
     train.add_argument("--threads", type=AT_LEAST_1.flag(), default=None, help="CPU threads for torch (default: torch's choice)")
 
-    run = actions.add_parser("run", help="the whole loop on arith: sample, pairs, train ACO and DPO, evaluate before/after")
-    run.add_argument("--out", default=None, help="output directory (default runs/genius-<model>)")
+    run = actions.add_parser("run", help="the whole loop on a task: sample, pairs, train each loss, evaluate before/after")
+    run.add_argument("--out", default=None, help="output directory (default runs/genius-<task>-<model>)")
     add_options(run, run_options(), name_owners=False)
+    _add_queries_file(run)
     add_options(run.add_argument_group("training"), training_options(), name_owners=False)
     _add_engine_options(run)
     add_options(run.add_argument_group("re-sampling"), resampling_options(), name_owners=False)
 
 
-def _add_query_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--queries", default=None, help="JSONL of unlabeled queries (field: question; no answer)")
-    parser.add_argument("--arith", type=AT_LEAST_1.flag(), default=None, metavar="COUNT", help="COUNT generated arith problems with answers withheld")
+    report = actions.add_parser("report", help="the table of a `genius run` directory: accuracy, pair statistics, wall time per model")
+    report.add_argument("run_dir", help="a `genius run` output directory")
+
+
+def query_options() -> dict[str, Option]:
+    """`genius run`'s --task and --queries, which `genius sample` takes too."""
+    return {dest: option for dest, option in run_options().items() if dest in ("task", "queries")}
+
+
+def _add_queries_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--queries-file", default=None, metavar="FILE",
+                        help="JSONL of unlabeled queries (field: question; no answer) instead of --queries N generated ones")
 
 
 def _add_engine_options(parser: argparse.ArgumentParser) -> None:
@@ -108,7 +125,7 @@ def run_genius_command(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.genius_command in ("train", "run") and importlib.util.find_spec("trl") is None:
         raise ConfigError("Genius training needs TRL and PEFT; install them with: pip install 'foresight[train]'")
-    handler = {"sample": _sample, "pairs": _pairs, "train": _train, "run": _run}[args.genius_command]
+    handler = {"sample": _sample, "pairs": _pairs, "train": _train, "run": _run, "report": _report}[args.genius_command]
     return handler(args)
 
 
@@ -126,11 +143,20 @@ def _training_settings(args: argparse.Namespace):
 
 def _sample(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
+    from foresight.genius.loop import GeniusRunConfig
     from foresight.genius.queries import load_queries
     from foresight.genius.sample import sample
+    from foresight.tasks import load_task
 
     check_engine_args(args)
-    queries = load_queries(args.queries, args.arith)
+    run = config_from_args("run", GeniusRunConfig, args, query_options())
+    if args.queries is not None and args.queries_file is not None:
+        raise ConfigError("give unlabeled queries either as --queries-file FILE.jsonl or as --queries N (problems of --task), not both")
+    if args.queries_file is not None:
+        posed_as = load_task(args.task) if args.task is not None else None
+        queries = load_queries(path=args.queries_file, posed_as=posed_as)
+    else:
+        queries = load_queries(task=run.task, count=run.queries)
     config = _resampling_config(args)
     summary = sample(queries, config, engine_from_args(args), Path(args.out), seed=args.seed,
                      batch_size=args.batch_size, progress=not args.no_progress)
@@ -145,7 +171,7 @@ def _pairs(args: argparse.Namespace) -> int:
     temperature = identity.get("resampling", {}).get("exploration_temperature")
     if not isinstance(temperature, (int, float)) or not temperature > 0:
         raise ConfigError(f"{args.sample_dir}/config.json: no positive resampling.exploration_temperature")
-    rows, stats = build_pairs(records, temperature, seed=args.seed, rejected=args.rejected)
+    rows, stats = build_pairs(records, temperature, seed=args.seed, rejected=args.rejected, value=args.value)
     write_pairs(rows, Path(args.out))
     print(json.dumps(stats.as_dict(), indent=2))
     print(f"pairs: {args.out}")
@@ -173,36 +199,61 @@ def _train(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
     from foresight.genius.loop import GeniusRunConfig, run_genius
+    from foresight.tasks import STREAM_TASKS
 
     check_engine_args(args)
     if args.server:
         raise ConfigError("genius run trains local checkpoints and evaluates them in-process; with a server, "
                           "run `genius sample --server URL`, then `genius pairs` and `genius train`")
     config = config_from_args("run", GeniusRunConfig, args, run_options(), training=_training_settings(args))
-    out = Path(args.out) if args.out else Path("runs") / f"genius-{Path(args.model).name or args.model}"
+    if args.queries_file is None and config.task not in STREAM_TASKS:
+        raise ConfigError(f"task '{config.task}' generates no problems ({', '.join(STREAM_TASKS)} do); "
+                          "give unlabeled queries with --queries-file FILE.jsonl")
+    out = Path(args.out) if args.out else Path("runs") / f"genius-{config.task}-{Path(args.model).name or args.model}"
     summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
-                         progress=not args.no_progress,
+                         progress=not args.no_progress, queries_file=args.queries_file,
                          make_engine=lambda spec: engine_from_args(argparse.Namespace(**(vars(args) | {"model": spec}))))
     _print_run_table(summary)
     print(f"summary: {out}/summary.json")
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    path = Path(args.run_dir) / "summary.json"
+    if not path.is_file():
+        raise ConfigError(f"{args.run_dir}: no summary.json; is it a finished `foresight genius run` directory?")
+    try:
+        summary = json.loads(path.read_text())
+        _print_run_table(summary)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"{path}: not a genius run summary ({type(exc).__name__}: {exc})") from None
+    return 0
+
+
 def _print_run_table(summary: dict[str, Any]) -> None:
+    """Per model: held-out accuracy and its change from the base model, the pairs it was trained
+    on, training loss, steps and wall time; then per pair ranking, how often chosen and rejected
+    trajectories were right (labels read for this report only)."""
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Genius on {summary['model']}: greedy CoT on held-out problems")
-    for column in ("model", "accuracy", "train loss", "steps", "train s"):
-        table.add_column(column, justify="left" if column == "model" else "right")
+    base = summary["results"]["base"]["eval"]["accuracy"]
+    task = summary.get("task", "arith")
+    table = Table(title=f"Genius on {summary['model']}, task {task}: greedy CoT on held-out problems")
+    for column in ("model", "pairs", "accuracy", "vs base", "train loss", "steps", "train s"):
+        table.add_column(column, justify="left" if column in ("model", "pairs") else "right")
     for name, result in summary["results"].items():
         training = result.get("training", {})
+        accuracy = result["eval"]["accuracy"]
         table.add_row(
-            name, f"{100 * result['eval']['accuracy']:.1f}%",
+            name, result.get("pairs", "-" if name == "base" else "foresight"), f"{100 * accuracy:.1f}%",
+            f"{100 * (accuracy - base):+.1f}" if name != "base" else "-",
             f"{training['train_loss']:.4f}" if training else "-",
             str(training.get("steps", "-")), f"{training['wall_time_s']:.0f}" if training else "-",
         )
     Console(width=120).print(table)
-    pairs = summary["pairs"]
-    print(f"pairs: {pairs['pairs']} from {pairs['queries']} queries; chosen right {100 * pairs['chosen_correct_share']:.1f}%, "
-          f"rejected right {100 * pairs['rejected_correct_share']:.1f}%; calibration region {100 * pairs['calibration_share']:.1f}%")
+    for value, pairs in summary.get("pair_variants", {"foresight": summary["pairs"]}).items():
+        right = (f"; chosen right {100 * pairs['chosen_correct_share']:.1f}%, rejected right "
+                 f"{100 * pairs['rejected_correct_share']:.1f}%" if "chosen_correct_share" in pairs else "")
+        print(f"pairs by {value}: {pairs['pairs']} from {pairs['queries']} queries{right}; "
+              f"calibration region {100 * pairs['calibration_share']:.1f}%")

@@ -1,13 +1,18 @@
 """`foresight genius run`: the whole Genius loop on one model, with a before/after evaluation.
 
-1. foresight re-sampling over unlabeled `arith` queries (answers withheld),
-2. step-level preference pairs,
-3. for each loss asked (default ACO and DPO, for the comparison): train a copy of the base model,
-4. greedy chain of thought on held-out labeled problems: the base model and every trained one.
+1. foresight re-sampling over unlabeled queries (a task's generated problems with the answers
+   withheld, or a file of questions),
+2. step-level preference pairs, ranked by the foresight value; for the ablation, also pairs
+   ranked by each step's own log-prob ("no foresight"),
+3. for each loss asked (default ACO and DPO, for the comparison; SimPO, IPO, ROPO and SFT on the
+   chosen side too): train a copy of the base model on those pairs,
+4. greedy chain of thought on the task's held-out labelled problems: the base model and every
+   trained one.
 
-Labels enter only in two places, both after training and only for reporting: the held-out
-evaluation, and the pair diagnostics (how often the chosen trajectory's answer is right vs the
-rejected one's), which explain a gain or its absence from the data.
+Every model lives in the one run directory (`models/<loss>`, `models/<loss>-no-foresight`), and
+every stage resumes from what is there. Labels enter only in two places, both after training and
+only for reporting: the held-out evaluation, and the pair diagnostics (how often the chosen
+trajectory's answer is right vs the rejected one's), which explain a gain or its absence.
 """
 
 from __future__ import annotations
@@ -21,76 +26,105 @@ from typing import Any, Callable
 from foresight.errors import OptionValueError, RunDirError
 from foresight.genius.losses import LOSSES
 from foresight.genius.pairs import build_pairs, read_sampling_run, write_pairs
-from foresight.genius.queries import load_queries
+from foresight.genius.queries import QuerySet, load_queries, withheld
 from foresight.genius.resampling import ResamplingConfig
 from foresight.genius.train import LoraSettings, TrainingSettings, train_on_pairs
 from foresight.options import check_ranges, option
 from foresight.ranges import AT_LEAST_1, SEED
+from foresight.tasks import TASK_NAMES
+from foresight.tasks.base import Task
+
+#: Pairs file and model-name suffix per way of ranking a step's candidates.
+PAIR_VARIANTS = {"foresight": ("pairs.jsonl", ""), "step": ("pairs-no-foresight.jsonl", "-no-foresight")}
 
 
 @dataclass(frozen=True)
 class GeniusRunConfig:
-    """The loop's sizes, the losses to compare, and how each model is trained."""
+    """The loop's task and sizes, the losses to compare, and how each model is trained."""
 
-    queries: int = option(1000, "unlabeled arith queries to self-train on", range=AT_LEAST_1)
-    eval_questions: int = option(500, "held-out labeled problems for the before/after evaluation", range=AT_LEAST_1)
+    task: str = option("arith", "task whose held-out problems score the models; its generated problems, answers "
+                       "withheld, are the unlabeled queries unless --queries-file is given", choices=TASK_NAMES, noun="task")
+    queries: int = option(1000, "unlabeled queries to self-train on (problems of the task's own unlabeled seed)", range=AT_LEAST_1)
+    eval_questions: int = option(500, "held-out labelled problems for the before/after evaluation (at most the task's set)",
+                                 range=AT_LEAST_1)
     losses: tuple[str, ...] = option(("aco", "dpo"), "comma-separated losses to train and compare",
                                      choices=tuple(LOSSES), noun="loss")
+    no_foresight_losses: tuple[str, ...] = option((), "losses also trained on pairs ranked by each step's own log-prob "
+                                                  "instead of the foresight value (the paper's w/o-foresight ablation)",
+                                                  choices=tuple(LOSSES), noun="loss")
     training: TrainingSettings = field(default_factory=TrainingSettings)
     seed: int = option(0, "seed of sampling, pairs, training and evaluation", range=SEED)
 
     def __post_init__(self) -> None:
         check_ranges(self)
-        unknown = [name for name in self.losses if name not in LOSSES]
+        unknown = [name for name in self.losses + self.no_foresight_losses if name not in LOSSES]
         if unknown or not self.losses:
-            raise OptionValueError("losses", f"one or more of {', '.join(LOSSES)}", ",".join(self.losses))
+            raise OptionValueError("losses", f"one or more of {', '.join(LOSSES)}", ",".join(self.losses + self.no_foresight_losses))
 
 
 def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: ResamplingConfig,
                *, engine_batch_size: int, progress: bool, make_engine: Callable[[str], Any],
-               lora: LoraSettings = LoraSettings()) -> dict[str, Any]:
+               queries_file: str | None = None, lora: LoraSettings = LoraSettings()) -> dict[str, Any]:
     """Run the loop into `out`; every stage resumes from what `out` already holds."""
     from foresight.evaluate import evaluate
     from foresight.genius.sample import sample
     from foresight.strategies import make_strategy
-    from foresight.tasks.arith_task import ArithTask
+    from foresight.tasks import load_task, unlabeled_stream
 
     started = time.perf_counter()
+    held_out = load_task(config.task)
+    labelled = None if queries_file else unlabeled_stream(config.task, config.queries)
+    queries = load_queries(path=queries_file, posed_as=held_out) if queries_file else withheld(labelled)
+    queries, overlapping = _without_held_out(queries, held_out)
     base_engine = make_engine(model_spec)
-    queries = load_queries(arith_count=config.queries)
     sampling = sample(queries, resampling, base_engine, out / "sample", seed=config.seed,
                       batch_size=engine_batch_size, progress=progress)
     _, records = read_sampling_run(out / "sample")
-    rows, stats = build_pairs(records, resampling.exploration_temperature, seed=config.seed)
-    pairs_path = out / "pairs.jsonl"
-    write_pairs(rows, pairs_path)
-
-    held_out = ArithTask(size=config.eval_questions)
     cot = make_strategy("cot")
 
     def evaluate_model(engine: Any, name: str) -> dict[str, Any]:
-        return evaluate(held_out, cot, engine, out / "eval" / name, seed=config.seed,
+        return evaluate(held_out, cot, engine, out / "eval" / name, seed=config.seed, limit=config.eval_questions,
                         batch_size=engine_batch_size, progress=progress)
 
     results: dict[str, Any] = {"base": {"eval": evaluate_model(base_engine, "base")}}
-    for loss in config.losses:
-        model_dir = out / "models" / loss
-        training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
-            pairs_path, model_spec, model_dir,
-            config.training.trainer_config(out / "trainer" / loss, loss, config.seed, disable_tqdm=True), lora,
-        )
-        results[loss] = {"eval": evaluate_model(make_engine(str(model_dir)), loss),
-                         "training": {k: v for k, v in training.items() if k != "log_history"}}
+    pair_report: dict[str, Any] = {}
+    for value, losses in (("foresight", config.losses), ("step", config.no_foresight_losses)):
+        if not losses:
+            continue
+        file_name, suffix = PAIR_VARIANTS[value]
+        rows, stats = build_pairs(records, resampling.exploration_temperature, seed=config.seed, value=value)
+        write_pairs(rows, out / file_name)
+        pair_report[value] = stats.as_dict() | _pair_correctness(rows, labelled)
+        for loss in losses:
+            name = loss + suffix
+            model_dir = out / "models" / name
+            training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
+                out / file_name, model_spec, model_dir,
+                config.training.trainer_config(out / "trainer" / name, loss, config.seed, disable_tqdm=True), lora,
+            )
+            results[name] = {"eval": evaluate_model(make_engine(str(model_dir)), name), "pairs": value,
+                             "training": {k: v for k, v in training.items() if k != "log_history"}}
     summary = {
         "model": model_spec,
+        "task": config.task,
+        "queries": {"source": queries.source, "count": len(queries.questions), "dropped_as_held_out": overlapping},
         "config": asdict(config),
         "sampling": sampling,
-        "pairs": stats.as_dict() | _pair_correctness(rows, config.queries),
+        "pairs": pair_report["foresight"],
+        "pair_variants": pair_report,
         "results": results,
         "wall_time_s": time.perf_counter() - started,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     return summary
+
+
+def _without_held_out(queries: QuerySet, held_out: Task) -> tuple[QuerySet, int]:
+    """The queries minus any whose text is a held-out question (small generated spaces, such as
+    3-number countdown problems, repeat across seeds): self-training never sees a test question."""
+    test_texts = {q.text for q in held_out.questions()}
+    kept = [q for q in queries.questions if q.text not in test_texts]
+    return QuerySet(queries.source, kept, queries.messages), len(queries.questions) - len(kept)
 
 
 def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora: LoraSettings) -> dict[str, Any] | None:
@@ -108,18 +142,16 @@ def _finished_training(model_dir: Path, config: GeniusRunConfig, loss: str, lora
     return report
 
 
-def _pair_correctness(rows: list[dict[str, Any]], query_count: int) -> dict[str, Any]:
-    """Diagnostics only, after the fact: share of pairs whose chosen / rejected trajectory
-    reaches the right answer of its (withheld) arith problem."""
-    from foresight.tasks.arith import UNLABELED_SEED
-    from foresight.tasks.arith_task import ARITH_HELDOUT_STEPS, ArithTask
-
-    task = ArithTask(seed=UNLABELED_SEED, size=query_count, steps=ARITH_HELDOUT_STEPS)
-    gold = {q.id: q.gold for q in task.questions()}
+def _pair_correctness(rows: list[dict[str, Any]], labelled: Task | None) -> dict[str, Any]:
+    """Diagnostics only, after the fact: share of pairs whose chosen / rejected trajectory is right
+    for its (withheld) problem, judged by the task's own checker; nothing for a file of queries."""
+    if labelled is None:
+        return {}
+    gold = {q.id: q.gold for q in labelled.questions()}
 
     def right(row: dict[str, Any], side: str) -> bool:
         query_id = row["id"].rsplit("/", 1)[0]
-        return task.is_correct(task.extract_answer(row[side][0]["content"]), gold.get(query_id))
+        return labelled.is_correct(labelled.extract_answer(row[side][0]["content"]), gold.get(query_id))
 
     chosen = [right(r, "chosen") for r in rows]
     rejected = [right(r, "rejected") for r in rows]

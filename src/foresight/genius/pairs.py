@@ -27,6 +27,10 @@ from foresight.strategies.selection import softmax
 from foresight.tasks.datafiles import read_rows
 
 REJECTED_RULES = ("foresight", "uniform")
+#: What ranks a step's candidates: the foresight value f and its advantage A (Genius), or the
+#: candidate step's own mean log-prob v with A = v minus the step's mean v (the paper's
+#: "w/o foresight" ablation: the same search, valued without looking ahead).
+PAIR_VALUES = ("foresight", "step")
 ADVANTAGE_COLUMNS = ("advantage_chosen", "advantage_rejected")
 
 
@@ -53,10 +57,12 @@ class PairStats:
 
 
 def build_pairs(records: Iterable[dict[str, Any]], exploration_temperature: float, seed: int = 0,
-                rejected: str = "foresight") -> tuple[list[dict[str, Any]], PairStats]:
-    """One pair per step of every record that has a usable negative."""
+                rejected: str = "foresight", value: str = "foresight") -> tuple[list[dict[str, Any]], PairStats]:
+    """One pair per step of every record that has a usable negative, ranked by `value`."""
     if rejected not in REJECTED_RULES:
         raise ValueError(f"rejected must be one of {REJECTED_RULES}, got {rejected!r}")
+    if value not in PAIR_VALUES:
+        raise ValueError(f"value must be one of {PAIR_VALUES}, got {value!r}")
     rows: list[dict[str, Any]] = []
     stats = PairStats()
     for record in records:
@@ -64,7 +70,8 @@ def build_pairs(records: Iterable[dict[str, Any]], exploration_temperature: floa
         rng = question_rng(seed, record["id"])
         for step in record["steps"]:
             stats.steps += 1
-            pair = _step_pair(step["candidates"], exploration_temperature, rejected, rng)
+            candidates = step["candidates"] if value == "foresight" else _valued_by_step(record["id"], step)
+            pair = _step_pair(candidates, exploration_temperature, rejected, rng)
             if pair is None:
                 stats.steps_without_negative += 1
                 continue
@@ -83,6 +90,16 @@ def build_pairs(records: Iterable[dict[str, Any]], exploration_temperature: floa
             stats.calibration_pairs += loser["A"] > winner["A"]
             stats.advantage_gaps.append(winner["A"] - loser["A"])
     return rows, stats
+
+
+def _valued_by_step(record_id: str, step: dict[str, Any]) -> list[dict[str, Any]]:
+    """The step's candidates with f := the step's own mean log-prob and A := f minus its mean."""
+    if any("step_value" not in c for c in step["candidates"]):
+        raise DataError(f"query {record_id}: its sample records have no step_value (written before the "
+                        "no-foresight ablation existed); sample again to build step-valued pairs")
+    values = [c["step_value"] for c in step["candidates"]]
+    baseline = float(np.mean(values)) if values else 0.0
+    return [c | {"f": v, "A": v - baseline} for c, v in zip(step["candidates"], values)]
 
 
 def _step_pair(candidates: list[dict[str, Any]], temperature: float, rejected: str,

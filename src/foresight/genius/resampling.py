@@ -75,6 +75,7 @@ def _trajectory(config: ResamplingConfig, beams: list[Beam], candidate: Candidat
         "step": candidate.step.text,
         "trajectory": config.step_prefix + beams[candidate.beam].text + candidate.path_text,
         "f": candidate.value,
+        "step_value": candidate.step.mean_logprob,  # the step's own confidence (no-foresight pairs)
         "A": candidate.advantage,
         "terminal": candidate.terminal,
         "selected": candidate.selected,

@@ -31,6 +31,28 @@ def load_task(name: str | None, data: str | None = None, few_shot: str | None = 
     return task
 
 
+#: The tasks that generate their problems: each has a stream of unlabeled ones for Genius.
+STREAM_TASKS = ("arith", "countdown")
+
+
+def unlabeled_stream(name: str, count: int) -> Task:
+    """`count` problems of task `name` from its own unlabeled seed, disjoint from its training,
+    held-out, test and benchmark seeds: Genius's self-training queries. Their answers are
+    withheld from sampling, pairs and training (`genius.queries`) and read only for reports."""
+    if name == "arith":
+        from foresight.tasks.arith import UNLABELED_SEED
+        from foresight.tasks.arith_task import ARITH_HELDOUT_STEPS, ArithTask
+
+        return ArithTask(seed=UNLABELED_SEED, size=count, steps=ARITH_HELDOUT_STEPS)
+    if name == "countdown":
+        from foresight.tasks.countdown import UNLABELED_SEED as COUNTDOWN_UNLABELED_SEED
+        from foresight.tasks.countdown_task import CountdownTask
+
+        return CountdownTask(seed=COUNTDOWN_UNLABELED_SEED, size=count)
+    raise ConfigError(f"task '{name}' generates no problems ({', '.join(STREAM_TASKS)} do); "
+                      "give unlabeled queries as a file with --queries-file FILE.jsonl")
+
+
 def _base_task(name: str | None, data: str | None, answer_format: str | None) -> Task:
     if data is not None and name in (None, "jsonl"):
         from foresight.tasks.jsonl import JsonlTask
@@ -55,4 +77,5 @@ def _base_task(name: str | None, data: str | None, answer_format: str | None) ->
     raise ConfigError(f"unknown task '{name}'; choose one of: {', '.join(TASK_NAMES)}")
 
 
-__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "ANSWER_FORMAT_NAMES", "load_task"]
+__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "ANSWER_FORMAT_NAMES", "STREAM_TASKS", "load_task",
+           "unlabeled_stream"]

@@ -29,7 +29,8 @@ Seed convention (each seed is its own independent stream, see :func:`make_proble
 * ``TRAIN_SEED`` (10): the training data of the embedded countdown model;
 * ``HELDOUT_SEED`` (11): the held-out problems its properties are measured on;
 * ``TEST_SEED`` (12): unit tests;
-* ``BENCHMARK_SEED`` (13): the accuracy-versus-compute benchmark.
+* ``BENCHMARK_SEED`` (13): the accuracy-versus-compute benchmark;
+* ``UNLABELED_SEED`` (14): Genius's unlabeled self-training queries (answers withheld).
 
 Training draws its problems from ``TRAIN_SEED`` and skips any whose (numbers, target) pair
 occurs in the first problems of the other three streams.
@@ -48,6 +49,7 @@ TRAIN_SEED = 10
 HELDOUT_SEED = 11
 TEST_SEED = 12
 BENCHMARK_SEED = 13
+UNLABELED_SEED = 14
 
 MIN_NUMBERS = 3
 MAX_NUMBERS = 5
