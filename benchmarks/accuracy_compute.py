@@ -20,9 +20,9 @@ import json
 from pathlib import Path
 
 from foresight.engine.transformers_engine import TransformersEngine
-from foresight.evaluate import evaluate
-from foresight.plots import plot_accuracy_vs_flops
-from foresight.runs import load_run
+from foresight.eval.evaluate import evaluate
+from foresight.eval.plots import plot_accuracy_vs_flops
+from foresight.eval.runs import load_run
 from foresight.strategies import make_strategy
 from foresight.tasks import arith, countdown
 from foresight.tasks.arith_task import ArithTask

@@ -21,7 +21,7 @@ from sklearn.metrics import roc_auc_score
 
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import GenerationRequest
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.strategies.sampling import majority_vote
 from foresight.tasks.countdown import ANSWER_RE, HELDOUT_SEED, STEP_PREFIX_LINE, STEP_RE, apply, legal, make_problems, parse_answer

@@ -19,9 +19,9 @@ import argparse
 from collections import defaultdict
 from pathlib import Path
 
-from foresight import runs
+from foresight.eval import runs
 from foresight.engine.transformers_engine import TransformersEngine
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.tasks.arith_task import ArithTask
 

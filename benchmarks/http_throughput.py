@@ -24,7 +24,7 @@ import torch
 from foresight.engine.http_engine import HttpEngine
 from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import DEFAULT_BATCH_SIZE
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.servers.llama import LlamaServer, embedded_arith_gguf, ensure_built
 from foresight.strategies import make_strategy
 from foresight.tasks.arith_task import ArithTask

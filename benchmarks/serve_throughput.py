@@ -29,7 +29,7 @@ import httpx
 import openai
 
 from foresight.engine.transformers_engine import TransformersEngine
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.serve.mapping import choose_strategy
 from foresight.tasks.arith_task import ArithTask
 

@@ -31,8 +31,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from foresight.runs import load_records, read_identity
-from foresight.step_values import valued_candidates
+from foresight.eval.runs import load_records, read_identity
+from foresight.eval.step_values import valued_candidates
 from foresight.strategies import read_trace
 from foresight.strategies.sampling import majority_vote
 from foresight.strategies.step_traces import StepSearchTrace

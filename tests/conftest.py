@@ -1,10 +1,29 @@
-"""Shared fixtures: the real embedded models, loaded once per test session."""
+"""Shared fixtures (the real embedded models, loaded once per test session) and the helpers
+several test files use: `foresight(...)` runs the command in a subprocess, `read_records`
+reads a records.jsonl."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from foresight.engine.transformers_engine import TransformersEngine
+
+
+FORESIGHT = [sys.executable, "-m", "foresight.cli"]
+
+
+def foresight(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """`foresight ARGS` in a fresh process, its output captured."""
+    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
+
+
+def read_records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines()]
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -15,7 +15,7 @@ import sys
 import matplotlib.image
 import pytest
 
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.tasks import load_task
 

@@ -3,21 +3,10 @@
 import json
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-
-FORESIGHT = [sys.executable, "-m", "foresight.cli"]
-
-
-def foresight(*args, cwd=None):
-    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, cwd=cwd, timeout=600)
-
-
-def read_records(path: Path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
+from conftest import FORESIGHT, foresight, read_records
 
 
 def test_run_writes_records_summary_and_table_then_resumes(tmp_path):

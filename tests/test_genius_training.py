@@ -3,19 +3,16 @@ the command line from unlabeled queries to a checkpoint other commands load."""
 
 import json
 import subprocess
-import sys
 
 import pytest
 import torch
+from conftest import FORESIGHT, foresight
 
 from foresight.engine.loading import load_model_and_tokenizer, resolve_model
 from foresight.genius.pairs import build_pairs, read_sampling_run
 from foresight.genius.queries import load_queries
 from foresight.genius.resampling import ResamplingConfig
 from foresight.genius.sample import sample
-
-FORESIGHT = [sys.executable, "-m", "foresight.cli"]
-
 
 @pytest.fixture(scope="module")
 def sampled(arith_engine, tmp_path_factory):
@@ -110,10 +107,6 @@ def test_the_loss_refuses_a_batch_whose_advantages_were_dropped(sampled, tmp_pat
     del batch["advantage_chosen"], batch["advantage_rejected"]
     with pytest.raises(ValueError, match="advantage_chosen, advantage_rejected"):
         trainer.compute_loss(trainer.model, batch)
-
-
-def foresight(*args):
-    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, timeout=600)
 
 
 def test_cli_from_unlabeled_queries_to_a_lora_checkpoint_that_runs(tmp_path):

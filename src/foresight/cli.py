@@ -117,7 +117,7 @@ def _add_run_options(parser: argparse.ArgumentParser, sweep: bool) -> None:
 def _add_table_options(parser: argparse.ArgumentParser) -> None:
     """The flags of `paper phi-table`: tasks and methods as comma lists, then run's flags."""
     from foresight.options import add_options
-    from foresight.phi_table import TABLE_METHODS
+    from foresight.eval.phi_table import TABLE_METHODS
     from foresight.strategies import strategy_options
 
     parser.add_argument("--tasks", default="arith", help="comma-separated tasks, the table's columns (default arith)")
@@ -159,7 +159,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "paper":
             return _phi_table(args)
         if args.command == "show":
-            from foresight.show import show
+            from foresight.eval.show import show
 
             show(Path(args.run_dir), args.id)
             return 0
@@ -201,8 +201,8 @@ def _quiet_libraries() -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
-    from foresight.evaluate import evaluate
-    from foresight.runs import ensure_writable
+    from foresight.eval.evaluate import evaluate
+    from foresight.eval.runs import ensure_writable
 
     check_engine_args(args)
     task = _task(args)
@@ -227,7 +227,7 @@ def _print_runs(summaries: list, as_json: bool) -> None:
     if as_json:
         print(json.dumps({"runs": summaries}))
         return
-    from foresight.report import print_summary_table
+    from foresight.eval.report import print_summary_table
 
     print_summary_table(summaries)
 
@@ -249,11 +249,11 @@ def _task(args: argparse.Namespace):
 
 def _sweep(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
-    from foresight.report import markdown_table, write_report
-    from foresight.runs import ensure_writable
+    from foresight.eval.report import markdown_table, write_report
+    from foresight.eval.runs import ensure_writable
     from foresight.options import given
     from foresight.strategies import strategy_options
-    from foresight.sweep import budget_grid, run_sweep
+    from foresight.eval.sweep import budget_grid, run_sweep
 
     check_engine_args(args)
     if "," in args.strategy:
@@ -275,8 +275,8 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _phi_table(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
-    from foresight.phi_table import run_table, table_markdown, write_table
-    from foresight.runs import ensure_writable
+    from foresight.eval.phi_table import run_table, table_markdown, write_table
+    from foresight.eval.runs import ensure_writable
     from foresight.tasks import load_task
 
     check_engine_args(args)
@@ -296,8 +296,8 @@ def _phi_table(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from foresight.report import markdown_table, write_report
-    from foresight.runs import find_run_dirs, load_run
+    from foresight.eval.report import markdown_table, write_report
+    from foresight.eval.runs import find_run_dirs, load_run
 
     runs = [load_run(path) for path in find_run_dirs([Path(p) for p in args.run_dirs])]
     print(markdown_table(runs), end="")

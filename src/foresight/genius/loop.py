@@ -66,7 +66,7 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
                *, engine_batch_size: int, progress: bool, make_engine: Callable[[str], Any],
                queries_file: str | None = None, lora: LoraSettings = LoraSettings()) -> dict[str, Any]:
     """Run the loop into `out`; every stage resumes from what `out` already holds."""
-    from foresight.evaluate import evaluate
+    from foresight.eval.evaluate import evaluate
     from foresight.genius.sample import sample
     from foresight.strategies import make_strategy
     from foresight.tasks import load_task, unlabeled_stream

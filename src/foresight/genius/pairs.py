@@ -22,7 +22,7 @@ import numpy as np
 
 from foresight.errors import DataError
 from foresight.strategies.base import question_rng
-from foresight.runs import load_records, read_identity
+from foresight.eval.runs import load_records, read_identity
 from foresight.strategies.selection import softmax
 from foresight.tasks.datafiles import read_rows
 

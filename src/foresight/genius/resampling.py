@@ -17,14 +17,15 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT
-from foresight.strategies.phi import STEP_PREFIX
+from foresight.ranges import AT_LEAST_1, POSITIVE
 from foresight.strategies.selection import softmax
-from foresight.strategies.stepwise import Beam, Candidate, assign_values, draw_next_beams, expand_with_foresight
+from foresight.strategies.stepwise import (
+    Beam, Candidate, StepSearchSettings, assign_values, draw_next_beams, expand_with_foresight,
+)
 
 
 @dataclass(frozen=True)
-class ResamplingConfig:
+class ResamplingConfig(StepSearchSettings):
     """Foresight re-sampling settings; defaults are the Genius paper's (SPEC §3)."""
 
     name: str = "genius-resampling"
@@ -33,16 +34,11 @@ class ResamplingConfig:
     steps: int = option(4, "K_steps, steps searched per query = pairs per query")
     # paper: open; released script: 0.1
     exploration_temperature: float = option(0.1, "tau of softmax(f/tau) when drawing beams and negatives")
-    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    foresight_temperature: float = option(1.0, "sampling temperature of foresight rollouts")
-    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a foresight rollout's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "beams", "rollouts", "steps")
-        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
-        POSITIVE.check(self, "exploration_temperature", "step_temperature", "foresight_temperature")
+        POSITIVE.check(self, "exploration_temperature", "foresight_temperature")  # every rollout is sampled
 
 
 def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Generator) -> Program:

@@ -4,16 +4,15 @@ a rerun skips finished queries)."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from foresight.driver import Driver, Job, Usage
+from foresight.driver import Program, Usage
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
-from foresight.evaluate import progress_bar
+from foresight.eval.loop import run_pending
 from foresight.genius.queries import QuerySet
 from foresight.genius.resampling import ResamplingConfig, resampling_program
-from foresight.runs import RunDir, check_fields
+from foresight.eval.runs import RunDir, check_fields
 from foresight.strategies.base import config_dict, question_rng
 from foresight.tasks.base import Question
 
@@ -49,31 +48,25 @@ def sample(queries: QuerySet, config: ResamplingConfig, engine: Engine, out_dir:
            batch_size: int = DEFAULT_BATCH_SIZE, progress: bool = True) -> dict[str, Any]:
     """Re-sample every query not yet in `out_dir`; returns the summary of all its records."""
     with RunDir(out_dir, sampling_identity(queries, config, engine, seed), check=check_sample_record) as run:
-        pending = [q for q in queries.questions if not run.is_done(q.id)]
-        started = time.perf_counter()
 
-        def jobs():
-            for question in pending:
-                prompt = engine.render_chat(queries.messages(question))
-                yield Job(question, resampling_program(config, prompt, question_rng(seed, question.id)))
+        def program_of(question: Question) -> Program:
+            prompt = engine.render_chat(queries.messages(question))
+            return resampling_program(config, prompt, question_rng(seed, question.id))
 
-        total = len(queries.questions)
-        with progress_bar(progress, "genius sample", total, total - len(pending)) as advance:
+        def record_of(question: Question, steps: list[dict[str, Any]], usage: Usage) -> dict[str, Any]:
+            return {
+                "id": question.id,
+                "config_hash": run.hash,
+                "question": question.text,
+                "messages": queries.messages(question),
+                "steps": steps,
+                "generated_tokens": usage.generated_tokens,
+                "prompt_tokens": usage.prompt_tokens,
+                "paper_flops": usage.paper_flops(engine.num_parameters),
+            }
 
-            def on_finish(question: Question, steps: list[dict[str, Any]], usage: Usage) -> None:
-                run.append({
-                    "id": question.id,
-                    "config_hash": run.hash,
-                    "question": question.text,
-                    "messages": queries.messages(question),
-                    "steps": steps,
-                    "generated_tokens": usage.generated_tokens,
-                    "prompt_tokens": usage.prompt_tokens,
-                    "paper_flops": usage.paper_flops(engine.num_parameters),
-                })
-                advance()
-
-            Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
+        wall = run_pending(run, queries.questions, program_of, record_of, engine, label="genius sample",
+                           batch_size=batch_size, progress=progress)
 
         records = list(run.records.values())
         summary = {
@@ -82,7 +75,7 @@ def sample(queries: QuerySet, config: ResamplingConfig, engine: Engine, out_dir:
             "candidates": sum(len(s["candidates"]) for r in records for s in r["steps"]),
             "generated_tokens": sum(r["generated_tokens"] for r in records),
             "paper_flops": sum(r["paper_flops"] for r in records),
-            "wall_time_s": run.previous_wall_time() + time.perf_counter() - started,
+            "wall_time_s": run.previous_wall_time() + wall,
             "model": engine.model_id,
         }
         run.write_summary(summary)

@@ -22,17 +22,15 @@ from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, UNIT_INTERVAL
 from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.clustering import alignment_scores, cluster_texts, largest_cluster_share
 from foresight.strategies.selection import joint_weights, softmax, width_prune
 from foresight.strategies.step_traces import FilterTrace, FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
-from foresight.strategies.stepwise import (
-    Beam, Candidate, assign_values, complete_beams, draw_next_beams, look_ahead, roll_out_steps,
+from foresight.strategies.stepwise import (  # STEP_PREFIX: φ's opening, importable from here too
+    STEP_PREFIX, Beam, Candidate, StepSearchSettings, assign_values, complete_beams, draw_next_beams, look_ahead,
+    roll_out_steps,
 )
-
-STEP_PREFIX = "The reasoning steps are:\n\n"
-
 
 #: The switches on which the released preset departs from the paper (SPEC §1 "The `released`
 #: preset"); a config's label names each one set otherwise than its preset sets it.
@@ -47,7 +45,7 @@ PRESETS_NAMES = ("paper", "released")
 
 
 @dataclass(frozen=True)
-class PhiConfig:
+class PhiConfig(StepSearchSettings):
     """φ-Decoding settings; defaults are the paper's (SPEC §1), `released()` the authors' script's."""
 
     #: What each preset sets otherwise than the paper (shown in --help beside the defaults).
@@ -62,8 +60,6 @@ class PhiConfig:
     width_k: float = option(1.0, "k: in-width pruning keeps step scores >= mean - k*std")
     min_steps: int = option(4, "T_min: no in-depth pruning before this step")
     max_steps: int = option(8, "T_max, cap on steps")
-    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    foresight_temperature: float = option(1.0, "temperature of foresight rollouts and final completions")
     advantage_temperature: float = option(
         0.6, "tau1 in softmax(A/tau1), also of the filter's fallback and the released final draw")
     alignment_temperature: float = option(0.6, "tau2 in softmax(C/tau2)")
@@ -87,16 +83,13 @@ class PhiConfig:
     depth_pruning: bool = option(True, "ablation: off always runs T_max steps")
     clustering: str = option("tfidf", "path representation for k-means: tfidf, or embedding (all-MiniLM-L6-v2)",
                              choices=CLUSTERINGS)
-    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a foresight rollout or final completion's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "beams", "rollouts", "clusters", "min_steps", "max_steps")
-        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
         UNIT_INTERVAL.check(self, "depth_threshold")
-        NON_NEGATIVE.check(self, "width_k", "foresight_temperature")
-        POSITIVE.check(self, "advantage_temperature", "alignment_temperature", "step_temperature")
+        NON_NEGATIVE.check(self, "width_k")
+        POSITIVE.check(self, "advantage_temperature", "alignment_temperature")
         for name, allowed in (("final_choice", FINAL_CHOICES), ("identical_stop", IDENTICAL_STOPS),
                               ("preset", PRESETS_NAMES), ("clustering", CLUSTERINGS)):
             if getattr(self, name) not in allowed:

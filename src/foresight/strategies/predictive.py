@@ -12,16 +12,17 @@ import numpy as np
 
 from foresight.driver import Program
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
+from foresight.ranges import AT_LEAST_1, POSITIVE
 from foresight.strategies.base import StrategyContext, StrategyResult
-from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
 from foresight.strategies.step_traces import FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
-from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, expand_with_foresight
+from foresight.strategies.stepwise import (
+    Beam, Candidate, StepSearchSettings, complete_beams, draw_next_beams, expand_with_foresight,
+)
 
 
 @dataclass(frozen=True)
-class PredictiveConfig:
+class PredictiveConfig(StepSearchSettings):
     """Predictive decoding settings; defaults as the φ paper ran the baseline."""
 
     name: str = "predictive"
@@ -29,17 +30,11 @@ class PredictiveConfig:
     rollouts: int = option(8, "N, candidate steps per beam, each with a foresight rollout")
     max_steps: int = option(8, "T, steps before the final completion")
     selection_temperature: float = option(0.1, "tau in softmax(score/tau)")
-    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    foresight_temperature: float = option(1.0, "temperature of rollouts and the final completion")
-    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a rollout or the final completion's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")
-        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
-        POSITIVE.check(self, "selection_temperature", "step_temperature")
-        NON_NEGATIVE.check(self, "foresight_temperature")
+        POSITIVE.check(self, "selection_temperature")
 
     @property
     def label(self) -> str:

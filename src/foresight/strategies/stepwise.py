@@ -13,11 +13,34 @@ from typing import Any, Generator
 import numpy as np
 
 from foresight.engine.types import Completion, GenerationRequest, Sample
+from foresight.options import option
+from foresight.ranges import NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import request_seed
 from foresight.strategies.selection import sample_without_replacement
 from foresight.strategies.step_traces import CandidateTrace
 
 Requests = Generator[list[GenerationRequest], list[Completion], Any]
+
+#: Opens the assistant turn before the first step (the embedded models are trained on it).
+STEP_PREFIX = "The reasoning steps are:\n\n"
+
+
+@dataclass(frozen=True)
+class StepSearchSettings:
+    """The settings every step-level search shares, defined once for φ-Decoding, predictive
+    decoding and Genius's re-sampling: how candidate steps and foresight rollouts are sampled
+    and capped, and the text the solution opens with."""
+
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    foresight_temperature: float = option(1.0, "sampling temperature of foresight rollouts and final completions")
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a foresight rollout's or final completion's tokens")
+
+    def __post_init__(self) -> None:
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
+        POSITIVE.check(self, "step_temperature")
+        NON_NEGATIVE.check(self, "foresight_temperature")
 
 
 @dataclass
@@ -112,7 +135,7 @@ def look_ahead(root: str, beams: list[Beam], candidates: list[Candidate], temper
 def expand_with_foresight(root: str, beams: list[Beam], config: Any, rng: np.random.Generator) -> Requests:
     """Candidate steps for every open beam, each rolled out to the end of the solution: the step
     of searches that value every candidate by its foresight (predictive decoding, Genius).
-    `config` supplies rollouts, step_temperature, max_step_tokens, foresight_temperature, max_tokens."""
+    `config` is a `StepSearchSettings` with `rollouts`."""
     candidates = yield from roll_out_steps(root, beams, config.rollouts, config.step_temperature,
                                            config.max_step_tokens, rng)
     yield from look_ahead(root, beams, candidates, config.foresight_temperature, config.max_tokens, rng)

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from foresight.engine.types import Engine
-from foresight.evaluate import evaluate
-from foresight.report import write_report
-from foresight.runs import load_run
+from foresight.eval.evaluate import evaluate
+from foresight.eval.report import write_report
+from foresight.eval.runs import load_run
 from foresight.tasks.base import Task
 
 #: The rows of the paper's Table 1, in its order, then the two voting baselines it omits.

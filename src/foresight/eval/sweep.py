@@ -15,8 +15,8 @@ from typing import Any, Sequence
 
 from foresight.engine.types import Engine
 from foresight.errors import ConfigError
-from foresight.evaluate import evaluate
-from foresight.runs import load_run
+from foresight.eval.evaluate import evaluate
+from foresight.eval.runs import load_run
 from foresight.tasks.base import Task
 
 #: The budget options, always named in a grid point's directory, by their short names.

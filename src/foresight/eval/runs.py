@@ -308,7 +308,7 @@ def summarize(records: list[dict[str, Any]], wall_time_s: float | None) -> dict[
         **{f"total_{k}": v for k, v in total.items()},
         "mean_generated_tokens": total["generated_tokens"] / count if count else 0.0,
         "wall_time_s": wall_time_s,
-        # See foresight.step_values: None for strategies that estimate no step values.
+        # See foresight.eval.step_values: None for strategies that estimate no step values.
         "step_value_accuracy": sum(v["accurate_steps"] for v in step_values) / discriminative if discriminative else None,
         "discriminative_steps": discriminative,
     }

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 from rich.console import Console
 from rich.table import Table
 
-from foresight.plots import plot_accuracy_vs_flops
+from foresight.eval.plots import plot_accuracy_vs_flops
 
 #: Columns of the Markdown and CSV reports: (header, summary key).
 REPORT_COLUMNS = (

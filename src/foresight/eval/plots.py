@@ -21,7 +21,7 @@ def series_name(label: str) -> str:
 
 def plot_accuracy_vs_flops(runs: Sequence[dict[str, Any]], path: Path, title: str) -> Path:
     """Write a PNG of accuracy (%) against total paper FLOPs for `runs` (summaries as
-    `foresight.runs.load_run` returns them) and return its path."""
+    `foresight.eval.runs.load_run` returns them) and return its path."""
     import matplotlib
 
     matplotlib.use("Agg")

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.tree import Tree
 
 from foresight.errors import DataError
-from foresight.runs import load_records, read_identity
+from foresight.eval.runs import load_records, read_identity
 from foresight.strategies import Trace, read_trace
 from foresight.strategies.sampling import BestOfNTrace, VoteTrace
 from foresight.strategies.step_traces import StepSearchTrace

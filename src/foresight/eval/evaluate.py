@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import sys
-import time
-from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from typing import Any
 
 from foresight import __version__
-from foresight.driver import Driver, Job, Usage
+from foresight.driver import Program, Usage
 from foresight.engine.types import DEFAULT_BATCH_SIZE, Engine
-from foresight.runs import RunDir, summarize
-from foresight.step_values import step_value_counts
+from foresight.eval.loop import run_pending
+from foresight.eval.runs import RunDir, summarize
+from foresight.eval.step_values import step_value_counts
 from foresight.strategies import STRATEGIES
 from foresight.strategies.base import StrategyContext, StrategyResult, config_dict
 from foresight.tasks.base import Question, Task
@@ -49,25 +45,18 @@ def evaluate(
     started_at = _now()
     with RunDir(out_dir, run_identity(task, strategy, engine, seed)) as run:
         questions = task.questions()[:limit] if limit is not None else task.questions()
-        pending = [q for q in questions if not run.is_done(q.id)]
-        program_of = STRATEGIES[strategy.name].program
-        started = time.perf_counter()
+        program = STRATEGIES[strategy.name].program
 
-        def jobs():
-            for question in pending:
-                context = StrategyContext.for_messages(engine.render_chat, task.messages(question), task.extract_answer,
-                                                       seed, question.id, question.text)
-                yield Job(question, program_of(strategy, context))
+        def program_of(question: Question) -> Program:
+            return program(strategy, StrategyContext.for_messages(
+                engine.render_chat, task.messages(question), task.extract_answer, seed, question.id, question.text))
 
-        with progress_bar(progress, strategy.label, len(questions), len(questions) - len(pending)) as advance:
+        def record_of(question: Question, result: StrategyResult, usage: Usage) -> dict[str, Any]:
+            return _record(task, question, result, usage, engine, run.hash, strategy.label, seed)
 
-            def on_finish(question: Question, result: StrategyResult, usage: Usage) -> None:
-                run.append(_record(task, question, result, usage, engine, run.hash, strategy.label, seed))
-                advance()
-
-            Driver(engine, batch_size=batch_size).run(jobs(), on_finish)
-
-        summary = summarize(list(run.records.values()), run.previous_wall_time() + time.perf_counter() - started)
+        wall = run_pending(run, questions, program_of, record_of, engine, label=strategy.label,
+                           batch_size=batch_size, progress=progress)
+        summary = summarize(list(run.records.values()), run.previous_wall_time() + wall)
         summary |= {
             "task": task.name, "strategy": strategy.label, "model": engine.model_id, "seed": seed,
             "strategy_config": config_dict(strategy), "limit": limit, "foresight_version": __version__,
@@ -108,16 +97,3 @@ def _record(task: Task, question: Question, result: StrategyResult, usage: Usage
                                          getattr(task, "path_reaches_gold", task.is_correct), question.gold),
         "trace": result.trace.to_json(),
     }
-
-
-@contextmanager
-def progress_bar(enabled: bool, label: str, total: int, done: int) -> Iterator[Callable[[], None]]:
-    """A rich progress bar over questions, on stderr (stdout carries results only); yields the
-    function that advances it by one."""
-    progress = Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=Console(stderr=True), disable=not enabled,
-    )
-    task_id = progress.add_task(label, total=total, completed=done)
-    with progress:
-        yield lambda: progress.advance(task_id)
