@@ -21,6 +21,7 @@ from foresight.strategies.sampling import (
     BestOfNTrace, SamplingConfig, VoteTrace, best_of_n_program, self_consistency_program,
 )
 from foresight.strategies.step_traces import StepSearchTrace
+from foresight.strategies.tot import TotConfig, TotTrace, tot_program
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
                               phi_config),
     "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling",
                                      StepSearchTrace),
+    "tot": RegisteredStrategy(TotConfig, tot_program, "Tree-of-Thought: BFS, the model votes among partial solutions", TotTrace),
 }
 
 
