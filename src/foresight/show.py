@@ -21,6 +21,7 @@ from foresight.strategies import Trace, read_trace
 from foresight.strategies.sampling import BestOfNTrace, VoteTrace
 from foresight.strategies.step_traces import StepSearchTrace
 from foresight.strategies.tot import Ballot, TotTrace
+from foresight.strategies.wsc import WeightedVoteTrace
 
 
 def load_record(run_dir: Path, question_id: str) -> tuple[dict[str, Any], Trace | dict[str, Any]]:
@@ -62,6 +63,8 @@ def render_record(record: dict[str, Any], trace: Trace | dict[str, Any]) -> Tree
         _add_steps(tree, trace)
     elif isinstance(trace, TotTrace):
         _add_tot(tree, trace)
+    elif isinstance(trace, WeightedVoteTrace):
+        _add_weighted_vote(tree, trace)
     elif isinstance(trace, Trace):
         _add_fields(tree.add(trace.title or type(trace).__name__), trace.to_json())
     else:  # a strategy that is not registered (any more): the stored JSON as it is
@@ -142,6 +145,18 @@ def _add_tot(tree: Tree, trace: TotTrace) -> None:
     for i, solution in enumerate(trace.solutions):
         chosen = "[bold green]chosen[/] " if trace.chosen == i else ""
         node.add(f"{chosen}{i + 1}. votes={solution.votes} s={solution.score:.3f} {_short(solution.text)}")
+
+
+def _add_weighted_vote(tree: Tree, trace: WeightedVoteTrace) -> None:
+    """Weighted self-consistency: the answers' shares of the weight, then every sample."""
+    tally = tree.add("weighted tally")
+    for entry in trace.tally:
+        tally.add(f"answer {entry.answer}: share {entry.share:.3f} of the weight, {entry.samples} samples")
+    samples = tree.add("samples")
+    for i, (sample, weight) in enumerate(zip(trace.samples, trace.log_weights)):
+        chosen = " [bold]chosen[/]" if trace.chosen == i else ""
+        samples.add(f"answer {sample.answer}  log weight {weight:.3f}  mean log-prob {sample.mean_logprob:.3f}{chosen}: "
+                    f"{_short(sample.text)}")
 
 
 def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:
