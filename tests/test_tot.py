@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pytest
+from cli_runs import cli, read_records
 from scripted import context, plain_chat, sample
 
-from foresight.cli import main
 from foresight.engine.types import Completion
 from foresight.errors import OptionValueError
 from foresight.strategies import make_strategy
@@ -179,15 +178,6 @@ def test_bad_settings_are_refused(option, value):
         make_strategy("tot", **{option: value})
 
 
-def cli(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_runs_through_the_cli_and_show_draws_it(model, tmp_path, capsys):
     out = tmp_path / "runs"
@@ -195,7 +185,7 @@ def test_runs_through_the_cli_and_show_draws_it(model, tmp_path, capsys):
                            "--max-steps", "2", "--vote-max-tokens", "64", "--out", str(out), "--no-progress")
     assert code == 0, err
     assert "tot" in table
-    records = [json.loads(line) for line in (out / "tot" / "records.jsonl").read_text().splitlines()]
+    records = read_records(out / "tot")
     assert len(records) == 2
     trace = TotTrace.from_json(records[0]["trace"])
     assert 1 <= len(trace.steps) <= 2 and len(trace.steps[0].candidates) == 16 and len(trace.steps[0].ballots) == 2

@@ -3,14 +3,13 @@ bon, and the CLI on both embedded models."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import numpy as np
 import pytest
+from cli_runs import cli, read_records
 from scripted import context
 
-from foresight.cli import main
 from foresight.engine.types import Completion, Sample
 from foresight.errors import OptionValueError
 from foresight.strategies import STRATEGIES, make_strategy
@@ -105,15 +104,6 @@ def test_bad_settings_are_refused(option, value):
         make_strategy("wsc", **{option: value})
 
 
-def cli(capsys, *args):
-    try:
-        code = main(list(args))
-    except SystemExit as exit_:  # argparse's usage errors
-        code = exit_.code
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_sc_bon_and_wsc_choose_among_identical_samples_on_the_embedded_models(model, tmp_path, capsys):
     out = tmp_path / "runs"
@@ -121,7 +111,7 @@ def test_sc_bon_and_wsc_choose_among_identical_samples_on_the_embedded_models(mo
                            "--limit", "2", "--out", str(out), "--no-progress")
     assert code == 0, err
     assert "wsc@4" in table
-    runs = {label: [json.loads(line) for line in (out / label / "records.jsonl").read_text().splitlines()]
+    runs = {label: read_records(out / label)
             for label in ("sc@4", "bon@4", "wsc@4")}
     assert [len(records) for records in runs.values()] == [2, 2, 2]
     for sc, bon, wsc in zip(*runs.values()):
