@@ -67,7 +67,8 @@ class TotConfig:
     vote_temperature: float = field(default=1.0, metadata={"help": "sampling temperature of the votes"})
     vote_max_tokens: int = field(default=4096, metadata={"help": "cap on one vote's tokens"})
     unparsable_vote: str = field(default="abstain", metadata={
-        "help": "a vote with no parsable choice id: abstain, or random (the script: a vote for a random id)"})
+        "help": "a vote with no parsable choice id: abstain, or random (the script: a vote for a random id)",
+        "choices": UNPARSABLE_VOTES})
     step_temperature: float = field(default=0.6, metadata={"help": "sampling temperature of candidate steps"})
     completion_temperature: float = field(default=1.0, metadata={"help": "temperature of the final completions"})
     step_prefix: str = field(default=STEP_PREFIX, metadata={"help": "opens the assistant turn before the first step"})

@@ -36,7 +36,8 @@ class WeightedVoteConfig(SamplingConfig):
 
     name: str = "wsc"
     weight: str = field(default="mean_logprob", metadata={
-        "help": "a sample's vote weight: mean_logprob (exp of it), sum (exp of the summed log-prob), none (1)"})
+        "help": "a sample's vote weight: mean_logprob (exp of it), sum (exp of the summed log-prob), none (1)",
+        "choices": WEIGHTS})
 
     def __post_init__(self) -> None:
         super().__post_init__()
