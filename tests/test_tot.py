@@ -9,10 +9,13 @@ import pytest
 from cli_runs import cli, read_records
 from scripted import context, plain_chat, sample
 
+from foresight.driver import Driver, Job
 from foresight.engine.types import Completion
 from foresight.errors import OptionValueError
-from foresight.strategies import make_strategy
+from foresight.strategies import StrategyContext, make_strategy
 from foresight.strategies.tot import STEP_PREFIX, TotConfig, TotTrace, parse_choice, tot_program
+from foresight.tasks.arith_task import ArithTask
+from foresight.tasks.countdown_judge import VOTE_INSTRUCTION
 
 ROOT = "PROMPT " + STEP_PREFIX
 MESSAGES = ({"role": "system", "content": "Solve it."}, {"role": "user", "content": "PROMPT"})
@@ -204,3 +207,38 @@ def test_bad_flags_are_one_line_errors(flags, message, tmp_path, capsys):
     args = ["run", "--strategy", "tot", "--limit", "1", "--out", str(tmp_path), *flags]
     code, _, err = cli(capsys, *args)
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+class Recording:
+    """The real engine, keeping every request it is asked."""
+
+    def __init__(self, engine):
+        self.engine, self.requests = engine, []
+        self.model_id, self.num_parameters = engine.model_id, engine.num_parameters
+
+    def generate(self, requests):
+        self.requests += requests
+        return self.engine.generate(requests)
+
+
+def test_on_the_real_model_the_vote_goes_through_its_template_and_a_seed_repeats(arith_engine):
+    task = ArithTask(size=2)
+    question = task.questions()[0]
+    config = TotConfig(max_steps=2, vote_max_tokens=32)
+
+    def search(seed):
+        engine, out = Recording(arith_engine), {}
+        context = StrategyContext.for_messages(arith_engine.render_chat, task.messages(question), task.extract_answer,
+                                               seed, question.id, question.text)
+        Driver(engine).run([Job("q", tot_program(config, context))], lambda key, result, usage: out.update(result=result))
+        return out["result"], engine.requests
+
+    result, requests = search(0)
+    votes = [r for r in requests if is_vote(r)]
+    assert len(votes) == len(result.trace.steps) + 1
+    choices = [STEP_PREFIX + "\n" + c.text for c in result.trace.steps[0].candidates]
+    listed = "".join(f"Choice {k}:\n{choice}\n" for k, choice in enumerate(choices, start=1))
+    vote = f"{VOTE_INSTRUCTION}\nProblem:\n{question.text}\n{listed}"
+    assert votes[0].prompt == arith_engine.render_chat([*task.messages(question)[:-1], {"role": "user", "content": vote}])
+    again, _ = search(0)
+    assert again.response == result.response and again.trace == result.trace
