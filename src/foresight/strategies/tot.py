@@ -39,11 +39,12 @@ them; the vote's cap is the script's 4096.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
 from foresight.errors import OptionValueError
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import Message, StrategyContext, StrategyResult, Trace
 from foresight.strategies.phi import STEP_PREFIX
@@ -59,21 +60,20 @@ class TotConfig:
     """Tree-of-Thought settings; defaults are the authors' script's (released-baselines §2)."""
 
     name: str = "tot"
-    beams: int = field(default=2, metadata={"help": "M: beams kept per step"})
-    rollouts: int = field(default=8, metadata={"help": "N: candidate steps sampled per beam"})
-    max_steps: int = field(default=4, metadata={"help": "T: steps before the final completion"})
-    votes: int = field(default=2, metadata={"help": "samples of each step's vote prompt (the script draws M of them)"})
-    final_votes: int = field(default=1, metadata={"help": "samples of the final vote among the completed beams"})
-    vote_temperature: float = field(default=1.0, metadata={"help": "sampling temperature of the votes"})
-    vote_max_tokens: int = field(default=4096, metadata={"help": "cap on one vote's tokens"})
-    unparsable_vote: str = field(default="abstain", metadata={
-        "help": "a vote with no parsable choice id: abstain, or random (the script: a vote for a random id)",
-        "choices": UNPARSABLE_VOTES})
-    step_temperature: float = field(default=0.6, metadata={"help": "sampling temperature of candidate steps"})
-    completion_temperature: float = field(default=1.0, metadata={"help": "temperature of the final completions"})
-    step_prefix: str = field(default=STEP_PREFIX, metadata={"help": "opens the assistant turn before the first step"})
-    max_step_tokens: int = field(default=128, metadata={"help": "cap on one step's tokens"})
-    max_tokens: int = field(default=512, metadata={"help": "cap on a final completion's tokens"})
+    beams: int = option(2, "M: beams kept per step")
+    rollouts: int = option(8, "N: candidate steps sampled per beam")
+    max_steps: int = option(4, "T: steps before the final completion")
+    votes: int = option(2, "samples of each step's vote prompt (the script draws M of them)")
+    final_votes: int = option(1, "samples of the final vote among the completed beams")
+    vote_temperature: float = option(1.0, "sampling temperature of the votes")
+    vote_max_tokens: int = option(4096, "cap on one vote's tokens")
+    unparsable_vote: str = option("abstain", "a vote with no parsable choice id abstains, or votes for a random id "
+                                             "(random, the script's rule)", choices=UNPARSABLE_VOTES)
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    completion_temperature: float = option(1.0, "temperature of the final completions")
+    step_prefix: str = option(STEP_PREFIX, "opens the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a final completion's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps", "votes", "final_votes")

@@ -17,13 +17,14 @@ three strategies choose among identical samples and differ only in the choice.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from foresight.driver import Program
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
+from foresight.options import option
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 from foresight.strategies.sampling import SampledSolution, SamplingConfig, _sample_all, _solutions
 
@@ -35,9 +36,8 @@ class WeightedVoteConfig(SamplingConfig):
     """sc's and bon's n samples, voted with weights."""
 
     name: str = "wsc"
-    weight: str = field(default="mean_logprob", metadata={
-        "help": "a sample's vote weight: mean_logprob (exp of it), sum (exp of the summed log-prob), none (1)",
-        "choices": WEIGHTS})
+    weight: str = option("mean_logprob", "a sample's vote weight: exp of its mean log-prob (mean_logprob), "
+                                          "exp of its summed log-prob (sum), or 1 (none)", choices=WEIGHTS)
 
     def __post_init__(self) -> None:
         super().__post_init__()
