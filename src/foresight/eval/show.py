@@ -20,6 +20,8 @@ from foresight.eval.runs import load_records, read_identity
 from foresight.strategies import Trace, read_trace
 from foresight.strategies.sampling import BestOfNTrace, VoteTrace
 from foresight.strategies.step_traces import StepSearchTrace
+from foresight.strategies.tot import Ballot, TotTrace
+from foresight.strategies.wsc import WeightedVoteTrace
 
 
 def load_record(run_dir: Path, question_id: str) -> tuple[dict[str, Any], Trace | dict[str, Any]]:
@@ -59,6 +61,10 @@ def render_record(record: dict[str, Any], trace: Trace | dict[str, Any]) -> Tree
             samples.add(f"answer {sample.answer}  mean log-prob {sample.mean_logprob:.3f}{chosen}: {_short(sample.text)}")
     elif isinstance(trace, StepSearchTrace):
         _add_steps(tree, trace)
+    elif isinstance(trace, TotTrace):
+        _add_tot(tree, trace)
+    elif isinstance(trace, WeightedVoteTrace):
+        _add_weighted_vote(tree, trace)
     elif isinstance(trace, Trace):
         _add_fields(tree.add(trace.title or type(trace).__name__), trace.to_json())
     else:  # a strategy that is not registered (any more): the stored JSON as it is
@@ -113,6 +119,44 @@ def _add_steps(tree: Tree, trace: StepSearchTrace) -> None:
             details += "[dim]filtered out[/] "
         chosen = "[bold green]chosen[/] " if final.chosen == i else ""
         node.add(f"{chosen}{details}{_short(completion.text)}")
+
+
+def _add_ballots(node: Tree, ballots: list[Ballot]) -> None:
+    for ballot in ballots:
+        counted = ("abstained" if ballot.voted is None else f"vote for {ballot.voted}"
+                   + (" (random: no parsable id)" if ballot.parsed is None else ""))
+        node.add(f"[dim]{counted}: {_short(ballot.text, 60)}[/]")
+
+
+def _add_tot(tree: Tree, trace: TotTrace) -> None:
+    """Tree-of-Thought: per step the candidates (1-based ids, as the vote prompt lists them)
+    with their votes, and the ballots; then the vote among the completed beams."""
+    for step in trace.steps:
+        branch = tree.add(f"step {step.step}")
+        _add_ballots(branch.add(f"votes ({len(step.ballots)})"), step.ballots)
+        for i, c in enumerate(step.candidates, start=1):
+            status = "[bold green]selected[/]" if c.selected else "[dim]dropped[/]"
+            end = " (ends the solution)" if c.terminal else ""
+            branch.add(f"{i}. beam {c.beam} {status} votes={c.votes} s={c.score:.3f}{end} {_short(c.text, 50)!r}")
+    if trace.stop_reason:
+        tree.add(f"stepping stopped: {trace.stop_reason}")
+    node = tree.add("final vote" if trace.final_ballots else "final solution (one beam: no vote)")
+    _add_ballots(node, trace.final_ballots)
+    for i, solution in enumerate(trace.solutions):
+        chosen = "[bold green]chosen[/] " if trace.chosen == i else ""
+        node.add(f"{chosen}{i + 1}. votes={solution.votes} s={solution.score:.3f} {_short(solution.text)}")
+
+
+def _add_weighted_vote(tree: Tree, trace: WeightedVoteTrace) -> None:
+    """Weighted self-consistency: the answers' shares of the weight, then every sample."""
+    tally = tree.add("weighted tally")
+    for entry in trace.tally:
+        tally.add(f"answer {entry.answer}: share {entry.share:.3f} of the weight, {entry.samples} samples")
+    samples = tree.add("samples")
+    for i, (sample, weight) in enumerate(zip(trace.samples, trace.log_weights)):
+        chosen = " [bold]chosen[/]" if trace.chosen == i else ""
+        samples.add(f"answer {sample.answer}  log weight {weight:.3f}  mean log-prob {sample.mean_logprob:.3f}{chosen}: "
+                    f"{_short(sample.text)}")
 
 
 def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:

@@ -21,6 +21,8 @@ from foresight.strategies.sampling import (
     BestOfNTrace, SamplingConfig, VoteTrace, best_of_n_program, self_consistency_program,
 )
 from foresight.strategies.step_traces import StepSearchTrace
+from foresight.strategies.tot import TotConfig, TotTrace, tot_program
+from foresight.strategies.wsc import WeightedVoteConfig, WeightedVoteTrace, weighted_vote_program
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
                               phi_config),
     "predictive": RegisteredStrategy(PredictiveConfig, predictive_program, "predictive decoding: look-ahead step sampling",
                                      StepSearchTrace),
+    "tot": RegisteredStrategy(TotConfig, tot_program, "Tree-of-Thought: BFS, the model votes among partial solutions", TotTrace),
+    "wsc": RegisteredStrategy(WeightedVoteConfig, weighted_vote_program, "weighted self-consistency: votes weighted by confidence", WeightedVoteTrace),
 }
 
 
