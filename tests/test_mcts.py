@@ -1,0 +1,128 @@
+"""MCTS (RAP-style) on scripted steps, where every UCT choice and backed-up return can be worked
+out by hand, and on the real model."""
+
+import math
+
+import numpy as np
+import pytest
+from scripted import context, sample
+
+from foresight.engine.types import Completion
+from foresight.errors import OptionValueError
+from foresight.strategies.mcts import MCTSConfig, mcts_program
+from foresight.strategies.phi import STEP_PREFIX
+
+ROOT = "PROMPT " + STEP_PREFIX
+
+# path so far -> the children an expansion samples there: (text, mean log-prob, ended the solution)
+TREE = {
+    "": [("a", -0.1, False), ("b", -0.5, False)],
+    "a\n": [("a1", -1.0, True), ("a2", -2.0, True)],
+    "b\n": [("b1", -0.2, True), ("b2", -0.3, True)],
+}
+
+
+def run(config, tree=TREE, completion="the end 7"):
+    """Drive the program: step requests are answered from `tree`, any other request (the final
+    completion) with `completion`. Returns the result and every request seen."""
+    program = mcts_program(config, context("PROMPT ", lambda t: t.rsplit(" ", 1)[-1] or None, np.random.default_rng(0)))
+    seen = []
+    requests = program.send(None)
+    try:
+        while True:
+            seen.append(requests)
+            answers = []
+            for request in requests:
+                if request.stop == ("\n",):
+                    children = tree[request.prompt[len(ROOT):]]
+                    assert request.n == len(children)
+                    answers.append(Completion(tuple(sample(t, lp, ended) for t, lp, ended in children), 3, 3))
+                else:
+                    answers.append(Completion((sample(completion, -0.5, ended=True),), 3, 3))
+            requests = program.send(answers)
+    except StopIteration as stop:
+        return stop.value, seen
+
+
+def ids(trace, *texts):
+    """Node ids of the path through the nodes with these step texts."""
+    return [0] + [next(i for i, n in enumerate(trace.nodes) if n.text == t) for t in texts]
+
+
+def test_uct_picks_the_child_the_formula_picks_and_backs_up_suffix_sums():
+    result, _ = run(MCTSConfig(iterations=3, max_depth=2, rollouts=2))
+    trace = result.trace
+    paths = [it.path for it in trace.iterations]
+    # 1: greedy rollout from the root by fast reward: a (-0.1), then a1 (-1.0).
+    # 2: N(root) = 1, ln 1 = 0: Q(a) = -1.1 against b's fast reward -0.5: b, then b1 greedily.
+    # 3: N(root) = 2: a scores -1.1 + sqrt(ln 2 / 1), b scores -0.7 + sqrt(ln 2 / 1): b; under b,
+    #    N(b) = 1: Q(b1) = -0.2 against b2's fast reward -0.3: b1.
+    assert paths == [ids(trace, "a", "a1"), ids(trace, "b", "b1"), ids(trace, "b", "b1")]
+    assert [it.value for it in trace.iterations] == pytest.approx([-1.1, -0.7, -0.7])
+    nodes = {n.text: n for n in trace.nodes}
+    assert nodes[""].visits == 3 and nodes[""].Q == pytest.approx((-1.1 - 0.7 - 0.7) / 3)
+    assert nodes["b"].visits == 2 and nodes["b"].Q == pytest.approx(-0.7)
+    assert nodes["b1"].visits == 2 and nodes["b1"].Q == pytest.approx(-0.2)
+    assert nodes["a"].visits == 1 and nodes["a"].Q == pytest.approx(-1.1)
+    assert nodes["b2"].visits == 0 and nodes["b2"].Q is None and nodes["a2"].visits == 0
+    # the best terminal path, steps joined by newlines, no "root" line, no completion
+    assert result.response == "b\nb1" and not trace.completed and trace.answer_path == ids(trace, "b", "b1")
+
+
+def test_the_scripts_zero_q_for_unvisited_children_is_a_switch():
+    result, _ = run(MCTSConfig(iterations=3, max_depth=2, rollouts=2, uct_with_fast_reward=False))
+    trace = result.trace
+    # 3: under b, N(b) = 1: Q(b1) = -0.2 against an unvisited b2 valued 0: b2
+    assert [it.path for it in trace.iterations][2] == ids(trace, "b", "b2")
+    assert math.isclose(trace.iterations[2].value, -0.8)
+
+
+@pytest.mark.parametrize("w, fourth", [(0.0, "b"), (1.0, "b"), (3.0, "a")])
+def test_exploration_weight_scales_the_bonus(w, fourth):
+    # iteration 4, N(root) = 3: a scores -1.1 + w·sqrt(ln 3 / 1), b scores -0.7 + w·sqrt(ln 3 / 2)
+    result, _ = run(MCTSConfig(iterations=4, max_depth=2, rollouts=2, exploration_weight=w))
+    trace = result.trace
+    assert [trace.nodes[it.path[1]].text for it in trace.iterations] == ["a", "b", "b", fourth]
+
+
+def test_without_a_terminal_path_the_best_path_is_completed():
+    tree = {path: [(t, lp, False) for t, lp, _ in children] for path, children in TREE.items()}
+    result, seen = run(MCTSConfig(iterations=3, max_depth=2, rollouts=2), tree=tree)
+    trace = result.trace
+    assert trace.completed and trace.completion == "the end 7"
+    assert trace.answer_path == ids(trace, "b", "b1")  # return -0.7, the best of the iterations
+    final = seen[-1]
+    assert len(final) == 1 and final[0].prompt == ROOT + "b\nb1\n" and final[0].stop == ()
+    assert result.response == "b\nb1\nthe end 7" and result.answer == "7"
+
+
+def test_nodes_at_the_depth_limit_are_never_expanded():
+    _, seen = run(MCTSConfig(iterations=5, max_depth=2, rollouts=2))
+    expanded = [r.prompt[len(ROOT):] for batch in seen for r in batch]
+    assert sorted(expanded) == ["", "a\n", "b\n"]
+
+
+@pytest.mark.parametrize("field, value", [("iterations", 0), ("max_depth", 0), ("rollouts", 0),
+                                          ("exploration_weight", -1.0), ("step_temperature", 0.0)])
+def test_bad_settings_are_refused(field, value):
+    with pytest.raises(OptionValueError, match=field):
+        MCTSConfig(**{field: value})
+
+
+def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
+    from foresight.driver import Driver, Job
+
+    config = MCTSConfig(iterations=4, max_depth=3, rollouts=4)
+
+    def search(seed):
+        out = {}
+        program = mcts_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
+        Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
+        return out
+
+    first, again, other = search(1), search(1), search(2)
+    assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
+    assert first["result"].trace != other["result"].trace
+    trace = first["result"].trace
+    assert len(trace.iterations) == 4 and all(len(it.path) <= 4 for it in trace.iterations)
+    assert first["usage"].generated_tokens > 0 and first["result"].response
