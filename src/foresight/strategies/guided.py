@@ -1,0 +1,222 @@
+"""Self-evaluation guided stochastic beam search (Xie et al. 2023, "Self-Evaluation Guided Beam
+Search for Reasoning"): the φ paper's GD baseline (`baselines/Baseline-GD.py`, notes §4).
+
+Each step, every open beam proposes N one-line steps. The model judges each candidate step in a
+second conversation (through its chat template): after the problem, the beam's earlier steps
+and the candidate, the judge's turn is forced to open with "# The above step of reasoning is ("
+and the one next token is read greedily. Its log-prob gives C = p(correct): P(A) when the token
+is A; 1 − P(B) when it is B (the most P(A) can be); 0.5 when it is neither (no information).
+A path's score is Xie et al.'s
+
+    E = ∏ over its steps of C_t^(1−λ) · P_t^λ,    P_t = exp(mean log-prob of step t),
+
+and the next M beams are drawn without replacement from all M·N candidates with probability
+∝ exp(E / τ_t), the temperature annealed as τ_t = τ0 · α^(t−1). After the last step every open
+beam is completed (T = 1.0); each completion is judged like a step and scored the same way, and
+the answer is drawn by the same rule one step on.
+
+Defaults. M = N = T = 4 are the released script's. λ = 0.5, τ0 = 0.5 and α = 0.5 are Xie et
+al.'s for arithmetic reasoning (their scripts: `--conf_ratio 0`, which their code maps to
+λ = 0.5, and `--bs_temperature_decay 0.5`; note that their released GSM8K scripts pass
+`--bs_temperature 0`, a deterministic top-M, where the paper samples at τ = 0.5).
+
+The script's bugs, fixed here (notes §4):
+
+* G1: its final score uses exp(p_correct) (range [1, 1.65]) and ignores the completion's
+  likelihood, so the final pick is near uniform. Here the completion is scored as a step.
+* G2: it samples by softmax(score) at τ = 1 over scores in [0, 1] (max/min ratio <= e, near
+  uniform) and its score is the current step's judgement only. Here E is Xie et al.'s product
+  over all steps, sampled at their annealed τ.
+* G3: its verdict is "any capital A in the free generation", and p is taken from the last token
+  holding an A or B (or 1 when there is none). Here the verdict is one token at a forced position.
+* G4: for models without a system role the script replaces the judge's instructions by the
+  solver's. Here the judge conversation goes through `context.chat`, the model's own template.
+* G5: the script uses a GSM8K five-example few-shot on every dataset, written "is (A)" while the
+  query writes "is: ". Here the judge is zero-shot with a task-neutral instruction, in one format.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Generator
+
+from foresight.driver import Program
+from foresight.engine.types import Completion, GenerationRequest, Sample
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL, Range
+from foresight.strategies.base import StrategyContext, StrategyResult, Trace
+from foresight.strategies.phi import STEP_PREFIX
+from foresight.strategies.selection import softmax
+from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, roll_out_steps
+
+JUDGE_INSTRUCTION = (
+    "You check solutions one step at a time. Given a problem, the steps so far and one more step, "
+    "decide whether that last step is correct. Answer (A) if it is correct, (B) if it is incorrect."
+)
+JUDGE_QUESTION = "# Is the above step of reasoning:\n# (A) Correct\n# (B) Incorrect"
+#: The judge's turn opens with this; the next token is the verdict.
+VERDICT_PREFIX = "# The above step of reasoning is ("
+UNKNOWN_VERDICT_P = 0.5
+
+Requests = Generator[list[GenerationRequest], list[Completion], list["Judgement"]]
+UNIT_CLOSED = Range(lambda v: 0 <= v <= 1, "in [0, 1]")
+
+
+@dataclass(frozen=True)
+class GuidedConfig:
+    """Guided decoding settings: M, N, T the released script's, λ, τ0, α Xie et al.'s."""
+
+    name: str = field(default="guided", metadata={"help": "strategy name"})
+    beams: int = field(default=4, metadata={"help": "M: beams kept per step (default 4)"})
+    rollouts: int = field(default=4, metadata={"help": "N: candidate steps sampled per beam (default 4)"})
+    max_steps: int = field(default=4, metadata={"help": "T: steps before the final completion (default 4)"})
+    likelihood_weight: float = field(default=0.5, metadata={
+        "help": "guided: lambda in E = prod C^(1-lambda) * P^lambda, the weight of the step likelihood (default 0.5)"})
+    selection_temperature: float = field(default=0.5, metadata={
+        "help": "guided: tau0, beams are drawn by exp(E / tau) with tau = tau0 * decay^(step-1) (default 0.5)"})
+    temperature_decay: float = field(default=0.5, metadata={
+        "help": "guided: alpha, the annealing factor of tau per step (default 0.5; 1 keeps tau fixed)"})
+    step_temperature: float = field(default=0.6, metadata={"help": "sampling temperature of candidate steps (default 0.6)"})
+    completion_temperature: float = field(default=1.0, metadata={
+        "help": "guided: temperature of the final completions (default 1)"})
+    step_prefix: str = field(default=STEP_PREFIX, metadata={"help": "text opening the assistant turn before the first step"})
+    max_step_tokens: int = field(default=128, metadata={"help": "cap on one step's tokens (default 128)"})
+    max_tokens: int = field(default=512, metadata={"help": "cap on a final completion's tokens (default 512)"})
+
+    def __post_init__(self) -> None:
+        AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")
+        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
+        UNIT_CLOSED.check(self, "likelihood_weight")
+        UNIT_INTERVAL.check(self, "temperature_decay")
+        POSITIVE.check(self, "selection_temperature", "step_temperature")
+        NON_NEGATIVE.check(self, "completion_temperature")
+
+    @property
+    def label(self) -> str:
+        return "guided"
+
+    def tau(self, step: int) -> float:
+        """The selection temperature at `step` (1-based): τ0 · α^(step−1)."""
+        return self.selection_temperature * self.temperature_decay ** (step - 1)
+
+
+@dataclass
+class Judgement(Trace):
+    """The judge's verdict on one step: the forced token, and p(correct) read from its log-prob."""
+
+    verdict: str | None  # "A", "B", or None when the token was neither
+    token: str
+    token_logprob: float
+    p_correct: float
+
+
+@dataclass
+class GuidedCandidateTrace(Trace):
+    beam: int
+    text: str
+    score: float  # the step's mean log-prob
+    terminal: bool
+    judgement: Judgement
+    E: float  # the path's score with this step
+    weight: float  # probability of being drawn
+    selected: bool
+
+
+@dataclass
+class GuidedStepTrace(Trace):
+    step: int
+    tau: float
+    candidates: list[GuidedCandidateTrace]
+
+
+@dataclass
+class GuidedFinalTrace(Trace):
+    """One beam's finished solution; a beam that had finished keeps its path's E (no judgement)."""
+
+    text: str
+    completion: str
+    judgement: Judgement | None
+    E: float
+    weight: float
+
+
+@dataclass
+class GuidedTrace(Trace):
+    title = "guided decoding"
+    steps: list[GuidedStepTrace]
+    final: list[GuidedFinalTrace]
+    chosen: int
+    tau: float  # the temperature of the final draw
+    stop_reason: str  # "max_steps" or "all_beams_finished"
+
+
+def read_verdict(sample: Sample) -> Judgement:
+    """p(correct) from the forced verdict token (see the module docstring)."""
+    token = sample.text
+    letter = token.lstrip()[:1]
+    p = math.exp(sample.logprob) if sample.num_tokens else 0.0
+    if letter == "A":
+        return Judgement("A", token, sample.logprob, p)
+    if letter == "B":
+        return Judgement("B", token, sample.logprob, 1.0 - p)
+    return Judgement(None, token, sample.logprob, UNKNOWN_VERDICT_P)
+
+
+def judge_prompt(context: StrategyContext, earlier: str, step: str) -> str:
+    """The judge conversation for `step` after the `earlier` steps, rendered through the model's
+    template, with the judge's turn opened up to the verdict token."""
+    solution = earlier + step
+    user = f"Q: {context.question}\n\nA:\n{solution}\n{JUDGE_QUESTION}"
+    return context.chat([{"role": "system", "content": JUDGE_INSTRUCTION}, {"role": "user", "content": user}]) + VERDICT_PREFIX
+
+
+def judge(context: StrategyContext, items: list[tuple[str, str]]) -> Requests:
+    """One greedy verdict token per (earlier steps, step); identical prompts share a request."""
+    prompts = [judge_prompt(context, earlier, step) for earlier, step in items]
+    unique = list(dict.fromkeys(prompts))
+    completions = yield [GenerationRequest(p, n=1, temperature=0.0, max_tokens=1, seed=context.seed()) for p in unique]
+    verdicts = {p: read_verdict(c.samples[0]) for p, c in zip(unique, completions)}
+    return [verdicts[p] for p in prompts]
+
+
+def step_factor(config: GuidedConfig, judgement: Judgement, mean_logprob: float) -> float:
+    """One step's factor of E: C^(1−λ) · P^λ with P = exp(mean log-prob)."""
+    lam = config.likelihood_weight
+    return judgement.p_correct ** (1 - lam) * math.exp(lam * mean_logprob)
+
+
+def guided_program(config: GuidedConfig, context: StrategyContext) -> Program:
+    rng = context.rng
+    root = context.prompt + config.step_prefix
+    beams = [Beam(f_prev=1.0) for _ in range(config.beams)]  # f_prev carries the path's E
+    steps: list[GuidedStepTrace] = []
+    stop_reason = "max_steps"
+    for step in range(1, config.max_steps + 1):
+        candidates: list[Candidate] = yield from roll_out_steps(
+            root, beams, config.rollouts, config.step_temperature, config.max_step_tokens, rng)
+        judgements = yield from judge(context, [(beams[c.beam].text, c.step.text) for c in candidates])
+        for candidate, judgement in zip(candidates, judgements):
+            candidate.value = beams[candidate.beam].f_prev * step_factor(config, judgement, candidate.step.mean_logprob)
+        weights = softmax([c.value for c in candidates], config.tau(step))
+        _, beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
+        steps.append(GuidedStepTrace(step, config.tau(step), [
+            GuidedCandidateTrace(c.beam, c.step.text, c.step.mean_logprob, c.terminal, j, c.value, c.weight, c.selected)
+            for c, j in zip(candidates, judgements)]))
+        if all(beam.finished for beam in beams):
+            stop_reason = "all_beams_finished"
+            break
+    solutions = yield from complete_beams(root, beams, config.completion_temperature, config.max_tokens, rng)
+    completed = [i for i, (_, sample) in enumerate(solutions) if sample is not None]
+    verdicts = yield from judge(context, [(beams[i].text, solutions[i][1].text) for i in completed])
+    judged: dict[int, Judgement] = dict(zip(completed, verdicts))
+    scores = [beam.f_prev * step_factor(config, judged[i], sample.mean_logprob) if i in judged else beam.f_prev
+              for i, (beam, (_, sample)) in enumerate(zip(beams, solutions))]
+    tau = config.tau(len(steps) + 1)
+    weights = softmax(scores, tau)
+    chosen = int(rng.choice(len(beams), p=weights))
+    final = [GuidedFinalTrace(text, sample.text if sample is not None else "", judged.get(i), score, float(w))
+             for i, ((text, sample), score, w) in enumerate(zip(solutions, scores, weights))]
+    response = solutions[chosen][0]
+    trace = GuidedTrace(steps=steps, final=final, chosen=chosen, tau=tau, stop_reason=stop_reason)
+    return StrategyResult(response=response, answer=context.extract(response), trace=trace)
+

@@ -1,0 +1,162 @@
+"""Guided decoding (self-evaluation guided stochastic beam search) on scripted outputs, where every
+p(correct), path score and draw weight can be worked out by hand, and on the real model."""
+
+import math
+
+import numpy as np
+import pytest
+from scripted import context, plain_chat, sample
+
+from foresight.engine.types import Completion, Sample
+from foresight.errors import OptionValueError
+from foresight.strategies.guided import (
+    JUDGE_INSTRUCTION, JUDGE_QUESTION, VERDICT_PREFIX, GuidedConfig, guided_program, read_verdict,
+)
+from foresight.strategies.phi import STEP_PREFIX
+from foresight.strategies.selection import softmax
+
+ROOT = "PROMPT " + STEP_PREFIX
+
+
+def verdict(letter, p):
+    """The one forced token the judge returns, with probability p."""
+    return Sample(text=letter, num_tokens=1, logprob=math.log(p), finish_reason="length")
+
+
+def judged_step(prompt):
+    """The step a judge prompt asks about: the line before the verdict question."""
+    return prompt.split("\n" + JUDGE_QUESTION)[0].rsplit("\n", 1)[-1]
+
+
+def default_judge(prompt):
+    """Steps with 'good' in them are judged (A) at 0.9, others (B) at 0.9."""
+    return verdict("A", 0.9) if "good" in judged_step(prompt) else verdict("B", 0.9)
+
+
+def run(config, step, judge=default_judge, completion=lambda prompt: sample("done 5", -0.2, ended=True), seed=0):
+    """Drive the program: step requests answered by `step(beam_text, i)`, judge requests by
+    `judge(prompt)`, final completions by `completion(prompt)`. Returns result and requests."""
+    program = guided_program(config, context("PROMPT ", lambda t: t.rsplit(" ", 1)[-1] or None, np.random.default_rng(seed)))
+    seen = []
+    requests = program.send(None)
+    try:
+        while True:
+            seen.append(requests)
+            answers = []
+            for request in requests:
+                if request.stop == ("\n",):
+                    beam = request.prompt[len(ROOT):]
+                    answers.append(Completion(tuple(step(beam, i) for i in range(request.n)), 3, 3))
+                elif request.prompt.endswith(VERDICT_PREFIX):
+                    assert request.max_tokens == 1 and request.temperature == 0.0
+                    answers.append(Completion((judge(request.prompt),), 3, 3))
+                else:
+                    answers.append(Completion((completion(request.prompt),), 3, 3))
+            requests = program.send(answers)
+    except StopIteration as stop:
+        return stop.value, seen
+
+
+def test_p_correct_is_read_from_the_verdict_tokens_log_prob():
+    assert read_verdict(verdict("A", 0.8)).p_correct == pytest.approx(0.8)
+    assert read_verdict(verdict(" A", 0.8)).verdict == "A"
+    b = read_verdict(verdict("B", 0.7))
+    assert b.verdict == "B" and b.p_correct == pytest.approx(0.3)
+    other = read_verdict(verdict("7", 0.6))  # neither letter: no information
+    assert other.verdict is None and other.p_correct == 0.5
+    # a capital A later in a free text is no verdict (the script's 'A' anywhere, G3)
+    assert read_verdict(verdict("xA", 0.9)).verdict is None
+
+
+def test_the_judge_asks_through_the_chat_template_with_the_beams_steps():
+    config = GuidedConfig(beams=1, rollouts=1, max_steps=2)
+    _, seen = run(config, lambda beam, i: sample("good step"))
+    judge_prompts = [r.prompt for batch in seen for r in batch if r.prompt.endswith(VERDICT_PREFIX)]
+    user = f"Q: PROMPT \n\nA:\ngood step\ngood step\n{JUDGE_QUESTION}"
+    expected = plain_chat([{"role": "system", "content": JUDGE_INSTRUCTION}, {"role": "user", "content": user}])
+    assert judge_prompts[1] == expected + VERDICT_PREFIX  # step 2: the earlier step, then the candidate
+
+
+def test_path_scores_multiply_over_steps_and_beams_are_drawn_by_exp_of_score_over_annealed_tau():
+    config = GuidedConfig(beams=2, rollouts=2, max_steps=2)
+    step = lambda beam, i: sample(("good" if i % 2 else "bad") + str(i), mean_logprob=-0.5 - 0.1 * i)
+    result, _ = run(config, step)
+    first, second = result.trace.steps
+    assert first.tau == 0.5 and second.tau == 0.25 and result.trace.tau == 0.125
+    assert len(first.candidates) == 4  # both beams start empty: one request of n = 4
+
+    def factor(c):
+        return c.judgement.p_correct ** 0.5 * math.exp(0.5 * c.score)
+
+    for c in first.candidates:
+        assert c.judgement.p_correct == pytest.approx(0.9 if "good" in c.text else 0.1)
+        assert c.E == pytest.approx(factor(c))
+    assert [c.weight for c in first.candidates] == pytest.approx(list(softmax([c.E for c in first.candidates], 0.5)))
+    assert sum(c.selected for c in first.candidates) == 2
+    parents = sorted(c.E for c in first.candidates if c.selected)
+    # E of the parent path times this step's factor: per beam, one of the drawn candidates' E
+    ratios = {beam: {round(c.E / factor(c), 9) for c in second.candidates if c.beam == beam} for beam in (0, 1)}
+    assert all(len(r) == 1 for r in ratios.values())
+    assert sorted(r.pop() for r in ratios.values()) == pytest.approx(parents)
+    assert [c.weight for c in second.candidates] == pytest.approx(list(softmax([c.E for c in second.candidates], 0.25)))
+
+
+def test_the_final_completion_is_judged_and_scored_like_a_step():
+    config = GuidedConfig(beams=2, rollouts=1, max_steps=1, selection_temperature=1.0)
+    step = lambda beam, i: sample("good")
+
+    def completion(prompt):  # every beam ends "good\n"; the completions differ by request order
+        completion.calls += 1
+        return sample("right 4" if completion.calls == 1 else "wrong 9", -0.1 if completion.calls == 1 else -3.0, ended=True)
+    completion.calls = 0
+
+    def judge(prompt):
+        return verdict("A", 0.95) if "right" in prompt else verdict("B", 0.95) if "wrong" in prompt else verdict("A", 0.5)
+
+    result, seen = run(config, step, judge=judge, completion=completion)
+    final = result.trace.final
+    e_step = 0.5 ** 0.5 * math.exp(0.5 * -0.5)
+    assert final[0].E == pytest.approx(e_step * 0.95 ** 0.5 * math.exp(0.5 * -0.1))
+    assert final[1].E == pytest.approx(e_step * 0.05 ** 0.5 * math.exp(0.5 * -3.0))
+    assert [f.weight for f in final] == pytest.approx(list(softmax([f.E for f in final], 0.5)))
+    assert final[0].judgement.verdict == "A" and final[1].judgement.verdict == "B"
+    assert final[0].completion == "right 4" and final[0].text == "good\nright 4"
+
+
+def test_finished_beams_stop_stepping_and_keep_their_score():
+    config = GuidedConfig(beams=2, rollouts=2, max_steps=4)
+    result, seen = run(config, lambda beam, i: sample(f"good {i}", ended=True))
+    assert len(result.trace.steps) == 1 and result.trace.stop_reason == "all_beams_finished"
+    assert all(f.judgement is None and f.completion == "" for f in result.trace.final)
+    assert result.response in {"good 0", "good 1", "good 2", "good 3"} and result.answer == result.response[-1]
+    assert not any(r.prompt.startswith(ROOT) and r.stop == () for batch in seen for r in batch)  # no completion
+
+
+@pytest.mark.parametrize("field, value", [("beams", 0), ("rollouts", 0), ("max_steps", 0), ("likelihood_weight", 1.5),
+                                          ("selection_temperature", 0.0), ("temperature_decay", 0.0),
+                                          ("temperature_decay", 1.5)])
+def test_bad_settings_are_refused(field, value):
+    with pytest.raises(OptionValueError, match=field):
+        GuidedConfig(**{field: value})
+
+
+def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
+    from foresight.driver import Driver, Job
+
+    config = GuidedConfig(beams=2, rollouts=2, max_steps=3)
+
+    def search(seed):
+        out = {}
+        program = guided_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
+        Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
+        return out
+
+    first, again, other = search(1), search(1), search(2)
+    assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
+    assert first["result"].trace != other["result"].trace
+    for step in first["result"].trace.steps:
+        for c in step.candidates:
+            j = c.judgement
+            assert 0.0 <= j.p_correct <= 1.0 and j.token_logprob <= 0.0
+            if j.verdict == "A":
+                assert j.p_correct == pytest.approx(math.exp(j.token_logprob))
