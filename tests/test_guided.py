@@ -160,3 +160,34 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
             assert 0.0 <= j.p_correct <= 1.0 and j.token_logprob <= 0.0
             if j.verdict == "A":
                 assert j.p_correct == pytest.approx(math.exp(j.token_logprob))
+
+
+@pytest.mark.parametrize("model", ["arith", "countdown"])
+def test_runs_through_the_cli_and_show_draws_the_verdicts(model, tmp_path, capsys):
+    import json
+
+    from foresight.cli import main
+
+    out = tmp_path / "runs"
+    assert main(["run", "--model", model, "--task", model, "--strategy", "guided", "--max-steps", "2", "--limit", "2",
+                 "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    records = [json.loads(line) for line in (out / "guided" / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and all(r["generated_tokens"] > 0 for r in records)
+    assert main(["show", str(out / "guided"), "--id", records[0]["id"]]) == 0
+    shown = capsys.readouterr().out
+    assert "step 1" in shown and "p(correct)=" in shown and "final completions" in shown and "chosen" in shown
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--likelihood-weight", "2"], "--likelihood-weight must be in [0, 1], got 2.0"),
+    (["--temperature-decay", "0"], "--temperature-decay must be in (0, 1], got 0.0"),
+    (["--selection-temperature", "0"], "--selection-temperature must be a finite number above 0, got 0.0"),
+    (["--iterations", "3"], "--iterations does not apply to strategy guided"),
+])
+def test_bad_settings_are_one_line_errors(args, message, tmp_path, capsys):
+    from foresight.cli import main
+
+    assert main(["run", "--strategy", "guided", *args, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

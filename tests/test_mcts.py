@@ -126,3 +126,33 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
     trace = first["result"].trace
     assert len(trace.iterations) == 4 and all(len(it.path) <= 4 for it in trace.iterations)
     assert first["usage"].generated_tokens > 0 and first["result"].response
+
+
+@pytest.mark.parametrize("model", ["arith", "countdown"])
+def test_runs_through_the_cli_and_show_draws_the_tree(model, tmp_path, capsys):
+    import json
+
+    from foresight.cli import main
+
+    out = tmp_path / "runs"
+    assert main(["run", "--model", model, "--task", model, "--strategy", "mcts", "--iterations", "3", "--limit", "2",
+                 "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
+    assert f"| {model} " in capsys.readouterr().out.replace("│", "|")
+    records = [json.loads(line) for line in (out / "mcts" / "records.jsonl").read_text().splitlines()]
+    assert len(records) == 2 and all(r["generated_tokens"] > 0 for r in records)
+    assert main(["show", str(out / "mcts"), "--id", records[0]["id"]]) == 0
+    shown = capsys.readouterr().out
+    assert "search tree (root)" in shown and "visits" in shown and "iterations" in shown and "answer" in shown
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--iterations", "0"], "--iterations must be at least 1, got 0"),
+    (["--exploration-weight", "-1"], "--exploration-weight must be a finite number of at least 0, got -1.0"),
+    (["--max-depth", "0"], "--max-depth must be at least 1, got 0"),
+])
+def test_bad_settings_are_one_line_errors(args, message, tmp_path, capsys):
+    from foresight.cli import main
+
+    assert main(["run", "--strategy", "mcts", *args, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
