@@ -3,11 +3,11 @@ p(correct), path score and draw weight can be worked out by hand, and on the rea
 
 import math
 
-import numpy as np
 import pytest
-from scripted import context, plain_chat, sample
+from scripted import drive, plain_chat, sample
+from strategy_checks import one_line_error, run_and_show, same_seed_same_search
 
-from foresight.engine.types import Completion, Sample
+from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
 from foresight.strategies.guided import (
     JUDGE_INSTRUCTION, JUDGE_QUESTION, VERDICT_PREFIX, GuidedConfig, guided_program, read_verdict,
@@ -33,28 +33,11 @@ def default_judge(prompt):
     return verdict("A", 0.9) if "good" in judged_step(prompt) else verdict("B", 0.9)
 
 
-def run(config, step, judge=default_judge, completion=lambda prompt: sample("done 5", -0.2, ended=True), seed=0):
-    """Drive the program: step requests answered by `step(beam_text, i)`, judge requests by
-    `judge(prompt)`, final completions by `completion(prompt)`. Returns result and requests."""
-    program = guided_program(config, context("PROMPT ", lambda t: t.rsplit(" ", 1)[-1] or None, np.random.default_rng(seed)))
-    seen = []
-    requests = program.send(None)
-    try:
-        while True:
-            seen.append(requests)
-            answers = []
-            for request in requests:
-                if request.stop == ("\n",):
-                    beam = request.prompt[len(ROOT):]
-                    answers.append(Completion(tuple(step(beam, i) for i in range(request.n)), 3, 3))
-                elif request.prompt.endswith(VERDICT_PREFIX):
-                    assert request.max_tokens == 1 and request.temperature == 0.0
-                    answers.append(Completion((judge(request.prompt),), 3, 3))
-                else:
-                    answers.append(Completion((completion(request.prompt),), 3, 3))
-            requests = program.send(answers)
-    except StopIteration as stop:
-        return stop.value, seen
+def run(config, step, judge=default_judge, completion=lambda prompt: sample("done 5", -0.2, ended=True)):
+    """The program's result and requests: steps answered by `step(beam_text, i)`, verdict
+    requests by `judge(prompt)`, final completions by `completion(prompt)`."""
+    return drive(guided_program, config, lambda _, beam, i: step(beam, i),
+                 lambda prompt: judge(prompt) if prompt.endswith(VERDICT_PREFIX) else completion(prompt))
 
 
 def test_p_correct_is_read_from_the_verdict_tokens_log_prob():
@@ -71,7 +54,9 @@ def test_p_correct_is_read_from_the_verdict_tokens_log_prob():
 def test_the_judge_asks_through_the_chat_template_with_the_beams_steps():
     config = GuidedConfig(beams=1, rollouts=1, max_steps=2)
     _, seen = run(config, lambda beam, i: sample("good step"))
-    judge_prompts = [r.prompt for batch in seen for r in batch if r.prompt.endswith(VERDICT_PREFIX)]
+    judges = [r for batch in seen for r in batch if r.prompt.endswith(VERDICT_PREFIX)]
+    assert len(judges) == 3 and all(r.n == 1 and r.max_tokens == 1 and r.temperature == 0.0 for r in judges)
+    judge_prompts = [r.prompt for r in judges]  # step 1, step 2, the final completion
     user = f"Q: PROMPT \n\nA:\ngood step\ngood step\n{JUDGE_QUESTION}"
     expected = plain_chat([{"role": "system", "content": JUDGE_INSTRUCTION}, {"role": "user", "content": user}])
     assert judge_prompts[1] == expected + VERDICT_PREFIX  # step 2: the earlier step, then the candidate
@@ -141,19 +126,7 @@ def test_bad_settings_are_refused(field, value):
 
 
 def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
-    from foresight.driver import Driver, Job
-
-    config = GuidedConfig(beams=2, rollouts=2, max_steps=3)
-
-    def search(seed):
-        out = {}
-        program = guided_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
-        Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
-        return out
-
-    first, again, other = search(1), search(1), search(2)
-    assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
-    assert first["result"].trace != other["result"].trace
+    first = same_seed_same_search(guided_program, GuidedConfig(beams=2, rollouts=2, max_steps=3), arith_engine, arith_prompt)
     for step in first["result"].trace.steps:
         for c in step.candidates:
             j = c.judgement
@@ -164,18 +137,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_runs_through_the_cli_and_show_draws_the_verdicts(model, tmp_path, capsys):
-    import json
-
-    from foresight.cli import main
-
-    out = tmp_path / "runs"
-    assert main(["run", "--model", model, "--task", model, "--strategy", "guided", "--max-steps", "2", "--limit", "2",
-                 "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
-    capsys.readouterr()
-    records = [json.loads(line) for line in (out / "guided" / "records.jsonl").read_text().splitlines()]
-    assert len(records) == 2 and all(r["generated_tokens"] > 0 for r in records)
-    assert main(["show", str(out / "guided"), "--id", records[0]["id"]]) == 0
-    shown = capsys.readouterr().out
+    _, shown = run_and_show(capsys, tmp_path, "guided", model, "--max-steps", "2")
     assert "step 1" in shown and "p(correct)=" in shown and "final completions" in shown and "chosen" in shown
 
 
@@ -186,8 +148,4 @@ def test_runs_through_the_cli_and_show_draws_the_verdicts(model, tmp_path, capsy
     (["--iterations", "3"], "--iterations does not apply to strategy guided"),
 ])
 def test_bad_settings_are_one_line_errors(args, message, tmp_path, capsys):
-    from foresight.cli import main
-
-    assert main(["run", "--strategy", "guided", *args, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in one_line_error(capsys, tmp_path, "guided", *args)

@@ -3,11 +3,10 @@ out by hand, and on the real model."""
 
 import math
 
-import numpy as np
 import pytest
-from scripted import context, sample
+from scripted import drive, sample
+from strategy_checks import one_line_error, run_and_show, same_seed_same_search
 
-from foresight.engine.types import Completion
 from foresight.errors import OptionValueError
 from foresight.strategies.mcts import MCTSConfig, mcts_program
 from foresight.strategies.phi import STEP_PREFIX
@@ -23,25 +22,10 @@ TREE = {
 
 
 def run(config, tree=TREE, completion="the end 7"):
-    """Drive the program: step requests are answered from `tree`, any other request (the final
-    completion) with `completion`. Returns the result and every request seen."""
-    program = mcts_program(config, context("PROMPT ", lambda t: t.rsplit(" ", 1)[-1] or None, np.random.default_rng(0)))
-    seen = []
-    requests = program.send(None)
-    try:
-        while True:
-            seen.append(requests)
-            answers = []
-            for request in requests:
-                if request.stop == ("\n",):
-                    children = tree[request.prompt[len(ROOT):]]
-                    assert request.n == len(children)
-                    answers.append(Completion(tuple(sample(t, lp, ended) for t, lp, ended in children), 3, 3))
-                else:
-                    answers.append(Completion((sample(completion, -0.5, ended=True),), 3, 3))
-            requests = program.send(answers)
-    except StopIteration as stop:
-        return stop.value, seen
+    """The program's result and requests: steps answered from `tree`, the final completion
+    with `completion`."""
+    return drive(mcts_program, config, lambda step, beam, i: sample(*tree[beam][i]),
+                 lambda prompt: sample(completion, -0.5, ended=True))
 
 
 def ids(trace, *texts):
@@ -110,38 +94,15 @@ def test_bad_settings_are_refused(field, value):
 
 
 def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
-    from foresight.driver import Driver, Job
-
-    config = MCTSConfig(iterations=4, max_depth=3, rollouts=4)
-
-    def search(seed):
-        out = {}
-        program = mcts_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
-        Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
-        return out
-
-    first, again, other = search(1), search(1), search(2)
-    assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
-    assert first["result"].trace != other["result"].trace
+    first = same_seed_same_search(mcts_program, MCTSConfig(iterations=4, max_depth=3, rollouts=4), arith_engine, arith_prompt)
     trace = first["result"].trace
     assert len(trace.iterations) == 4 and all(len(it.path) <= 4 for it in trace.iterations)
-    assert first["usage"].generated_tokens > 0 and first["result"].response
+    assert first["result"].response
 
 
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_runs_through_the_cli_and_show_draws_the_tree(model, tmp_path, capsys):
-    import json
-
-    from foresight.cli import main
-
-    out = tmp_path / "runs"
-    assert main(["run", "--model", model, "--task", model, "--strategy", "mcts", "--iterations", "3", "--limit", "2",
-                 "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
-    assert f"| {model} " in capsys.readouterr().out.replace("│", "|")
-    records = [json.loads(line) for line in (out / "mcts" / "records.jsonl").read_text().splitlines()]
-    assert len(records) == 2 and all(r["generated_tokens"] > 0 for r in records)
-    assert main(["show", str(out / "mcts"), "--id", records[0]["id"]]) == 0
-    shown = capsys.readouterr().out
+    _, shown = run_and_show(capsys, tmp_path, "mcts", model, "--iterations", "3")
     assert "search tree (root)" in shown and "visits" in shown and "iterations" in shown and "answer" in shown
 
 
@@ -151,8 +112,4 @@ def test_runs_through_the_cli_and_show_draws_the_tree(model, tmp_path, capsys):
     (["--max-depth", "0"], "--max-depth must be at least 1, got 0"),
 ])
 def test_bad_settings_are_one_line_errors(args, message, tmp_path, capsys):
-    from foresight.cli import main
-
-    assert main(["run", "--strategy", "mcts", *args, "--out", str(tmp_path / "o"), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert message in err and len(err.strip().splitlines()) == 1
+    assert message in one_line_error(capsys, tmp_path, "mcts", *args)
