@@ -9,11 +9,10 @@ from strategy_checks import one_line_error, run_and_show, same_seed_same_search
 
 from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
-from foresight.strategies.guided import (
-    JUDGE_INSTRUCTION, JUDGE_QUESTION, VERDICT_PREFIX, GuidedConfig, guided_program, read_verdict,
-)
+from foresight.strategies.guided import JUDGE_INSTRUCTION, VERDICT_PREFIX, GuidedConfig, guided_program, read_verdict
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
+from foresight.tasks.countdown_judge import step_check_prompt
 
 ROOT = "PROMPT " + STEP_PREFIX
 
@@ -24,8 +23,8 @@ def verdict(letter, p):
 
 
 def judged_step(prompt):
-    """The step a judge prompt asks about: the line before the verdict question."""
-    return prompt.split("\n" + JUDGE_QUESTION)[0].rsplit("\n", 1)[-1]
+    """The step a judge prompt asks about: the line before the open verdict block."""
+    return prompt.rsplit("\n# Is the above step of reasoning: \n", 1)[0].rsplit("\n", 1)[-1]
 
 
 def default_judge(prompt):
@@ -51,15 +50,18 @@ def test_p_correct_is_read_from_the_verdict_tokens_log_prob():
     assert read_verdict(verdict("xA", 0.9)).verdict is None
 
 
-def test_the_judge_asks_through_the_chat_template_with_the_beams_steps():
-    config = GuidedConfig(beams=1, rollouts=1, max_steps=2)
-    _, seen = run(config, lambda beam, i: sample("good step"))
+def test_the_judge_asks_through_the_chat_template_with_the_beams_steps_and_verdicts():
+    config = GuidedConfig(beams=1, rollouts=1, max_steps=3)
+    steps = iter(["good one", "bad two", "good three"])
+    _, seen = run(config, lambda beam, i: sample(next(steps)))
     judges = [r for batch in seen for r in batch if r.prompt.endswith(VERDICT_PREFIX)]
-    assert len(judges) == 3 and all(r.n == 1 and r.max_tokens == 1 and r.temperature == 0.0 for r in judges)
-    judge_prompts = [r.prompt for r in judges]  # step 1, step 2, the final completion
-    user = f"Q: PROMPT \n\nA:\ngood step\ngood step\n{JUDGE_QUESTION}"
+    assert len(judges) == 4 and all(r.n == 1 and r.max_tokens == 1 and r.temperature == 0.0 for r in judges)
+    # step 3: the earlier steps with the verdicts their judgements gave, then the candidate
+    user = step_check_prompt("PROMPT ", [("good one", "(A) Correct"), ("bad two", "(B) Incorrect")], "good three")
     expected = plain_chat([{"role": "system", "content": JUDGE_INSTRUCTION}, {"role": "user", "content": user}])
-    assert judge_prompts[1] == expected + VERDICT_PREFIX  # step 2: the earlier step, then the candidate
+    assert judges[2].prompt == expected + VERDICT_PREFIX
+    assert user.endswith("good three\n# Is the above step of reasoning: \n# (A) Correct \n# (B) Incorrect \n"
+                         "# The above step of reasoning is: ")
 
 
 def test_path_scores_multiply_over_steps_and_beams_are_drawn_by_exp_of_score_over_annealed_tau():

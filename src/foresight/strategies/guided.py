@@ -2,18 +2,21 @@
 Search for Reasoning"): the φ paper's GD baseline (`baselines/Baseline-GD.py`, notes §4).
 
 Each step, every open beam proposes N one-line steps. The model judges each candidate step in a
-second conversation (through its chat template): after the problem, the beam's earlier steps
-and the candidate, the judge's turn is forced to open with "# The above step of reasoning is ("
-and the one next token is read greedily. Its log-prob gives C = p(correct): P(A) when the token
-is A; 1 − P(B) when it is B (the most P(A) can be); 0.5 when it is neither (no information).
-A path's score is Xie et al.'s
+second conversation, through its own chat template: the user turn is the GD script's (the
+problem, the beam's earlier steps each with its verdict, the candidate, and the open block
+"# The above step of reasoning is: "; `foresight.tasks.countdown_judge.step_check_prompt`, the
+text the embedded countdown model is trained to judge), and the judge's turn is forced to open
+with "(", so the one next token is the verdict. Read greedily, its log-prob gives
+C = p(correct): P(A) when the token is A; 1 − P(B) when it is B (the most P(A) can then be);
+0.5 when it is neither (no information). A path's score is Xie et al.'s
 
     E = ∏ over its steps of C_t^(1−λ) · P_t^λ,    P_t = exp(mean log-prob of step t),
 
 and the next M beams are drawn without replacement from all M·N candidates with probability
 ∝ exp(E / τ_t), the temperature annealed as τ_t = τ0 · α^(t−1). After the last step every open
 beam is completed (T = 1.0); each completion is judged like a step and scored the same way, and
-the answer is drawn by the same rule one step on.
+the answer is drawn by the same rule one step on. An earlier step's verdict, shown to the judge
+with the later steps, is (A) when its p(correct) was at least 0.5, else (B).
 
 Defaults. M = N = T = 4 are the released script's. λ = 0.5, τ0 = 0.5 and α = 0.5 are Xie et
 al.'s for arithmetic reasoning (their scripts: `--conf_ratio 0`, which their code maps to
@@ -31,8 +34,9 @@ The script's bugs, fixed here (notes §4):
   holding an A or B (or 1 when there is none). Here the verdict is one token at a forced position.
 * G4: for models without a system role the script replaces the judge's instructions by the
   solver's. Here the judge conversation goes through `context.chat`, the model's own template.
-* G5: the script uses a GSM8K five-example few-shot on every dataset, written "is (A)" while the
-  query writes "is: ". Here the judge is zero-shot with a task-neutral instruction, in one format.
+* G5: the script puts a GSM8K five-example few-shot before every dataset's judge prompt, and
+  its examples write "is (A)" where the query writes "is: ". Here there is no few-shot: the
+  system turn is a task-neutral instruction, and every block is written one way.
 """
 
 from __future__ import annotations
@@ -48,15 +52,16 @@ from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
 from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, roll_out_steps
+from foresight.tasks.countdown_judge import CORRECT, INCORRECT, step_check_prompt
 
 JUDGE_INSTRUCTION = (
     "You check solutions one step at a time. Given a problem, the steps so far and one more step, "
-    "decide whether that last step is correct. Answer (A) if it is correct, (B) if it is incorrect."
+    "decide whether that last step is correct: (A) if it is correct, (B) if it is incorrect."
 )
-JUDGE_QUESTION = "# Is the above step of reasoning:\n# (A) Correct\n# (B) Incorrect"
 #: The judge's turn opens with this; the next token is the verdict.
-VERDICT_PREFIX = "# The above step of reasoning is ("
+VERDICT_PREFIX = "("
 UNKNOWN_VERDICT_P = 0.5
+Past = list[tuple[str, str]]  # a beam's earlier steps, each with its verdict ("(A) Correct" or "(B) Incorrect")
 
 Requests = Generator[list[GenerationRequest], list[Completion], list["Judgement"]]
 UNIT_CLOSED = Range(lambda v: 0 <= v <= 1, "in [0, 1]")
@@ -108,6 +113,11 @@ class Judgement(Trace):
     token: str
     token_logprob: float
     p_correct: float
+
+    @property
+    def shown(self) -> str:
+        """The verdict shown to the judge with the later steps: (A) when p(correct) >= 0.5."""
+        return CORRECT if self.p_correct >= 0.5 else INCORRECT
 
 
 @dataclass
@@ -162,17 +172,16 @@ def read_verdict(sample: Sample) -> Judgement:
     return Judgement(None, token, sample.logprob, UNKNOWN_VERDICT_P)
 
 
-def judge_prompt(context: StrategyContext, earlier: str, step: str) -> str:
-    """The judge conversation for `step` after the `earlier` steps, rendered through the model's
+def judge_prompt(context: StrategyContext, past: Past, step: str) -> str:
+    """The judge conversation for `step` after the `past` steps, rendered through the model's
     template, with the judge's turn opened up to the verdict token."""
-    solution = earlier + step
-    user = f"Q: {context.question}\n\nA:\n{solution}\n{JUDGE_QUESTION}"
+    user = step_check_prompt(context.question, past, step)
     return context.chat([{"role": "system", "content": JUDGE_INSTRUCTION}, {"role": "user", "content": user}]) + VERDICT_PREFIX
 
 
-def judge(context: StrategyContext, items: list[tuple[str, str]]) -> Requests:
-    """One greedy verdict token per (earlier steps, step); identical prompts share a request."""
-    prompts = [judge_prompt(context, earlier, step) for earlier, step in items]
+def judge(context: StrategyContext, items: list[tuple[Past, str]]) -> Requests:
+    """One greedy verdict token per (past steps, step); identical prompts share a request."""
+    prompts = [judge_prompt(context, past, step) for past, step in items]
     unique = list(dict.fromkeys(prompts))
     completions = yield [GenerationRequest(p, n=1, temperature=0.0, max_tokens=1, seed=context.seed()) for p in unique]
     verdicts = {p: read_verdict(c.samples[0]) for p, c in zip(unique, completions)}
@@ -189,16 +198,22 @@ def guided_program(config: GuidedConfig, context: StrategyContext) -> Program:
     rng = context.rng
     root = context.prompt + config.step_prefix
     beams = [Beam(f_prev=1.0) for _ in range(config.beams)]  # f_prev carries the path's E
+    # each beam's steps with their verdicts, by the beam's text: beams of one text share one
+    # history, since the greedy judge gives identical prompts identical verdicts
+    history: dict[str, Past] = {"": []}
     steps: list[GuidedStepTrace] = []
     stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):
         candidates: list[Candidate] = yield from roll_out_steps(
             root, beams, config.rollouts, config.step_temperature, config.max_step_tokens, rng)
-        judgements = yield from judge(context, [(beams[c.beam].text, c.step.text) for c in candidates])
+        judgements = yield from judge(context, [(history[beams[c.beam].text], c.step.text) for c in candidates])
         for candidate, judgement in zip(candidates, judgements):
             candidate.value = beams[candidate.beam].f_prev * step_factor(config, judgement, candidate.step.mean_logprob)
         weights = softmax([c.value for c in candidates], config.tau(step))
-        _, beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
+        parents = beams
+        drawn, beams = draw_next_beams(config.beams, beams, candidates, weights, rng)
+        for i, beam in zip(drawn, beams[len(beams) - len(drawn):]):  # the drawn beams come last
+            history[beam.text] = history[parents[candidates[i].beam].text] + [(candidates[i].step.text, judgements[i].shown)]
         steps.append(GuidedStepTrace(step, config.tau(step), [
             GuidedCandidateTrace(c.beam, c.step.text, c.step.mean_logprob, c.terminal, j, c.value, c.weight, c.selected)
             for c, j in zip(candidates, judgements)]))
@@ -207,7 +222,7 @@ def guided_program(config: GuidedConfig, context: StrategyContext) -> Program:
             break
     solutions = yield from complete_beams(root, beams, config.completion_temperature, config.max_tokens, rng)
     completed = [i for i, (_, sample) in enumerate(solutions) if sample is not None]
-    verdicts = yield from judge(context, [(beams[i].text, solutions[i][1].text) for i in completed])
+    verdicts = yield from judge(context, [(history[beams[i].text], solutions[i][1].text) for i in completed])
     judged: dict[int, Judgement] = dict(zip(completed, verdicts))
     scores = [beam.f_prev * step_factor(config, judged[i], sample.mean_logprob) if i in judged else beam.f_prev
               for i, (beam, (_, sample)) in enumerate(zip(beams, solutions))]
