@@ -13,8 +13,8 @@ from foresight.cli import main
 
 
 def same_seed_same_search(program_function, config, engine, prompt) -> dict[str, Any]:
-    """Run one question with seeds 1, 1 and 2; assert seed 1 repeats exactly and seed 2 searches
-    otherwise. Returns seed 1's result and usage."""
+    """Run one question with seeds 1, 1 and 2; assert seed 1 repeats exactly, seed 2 searches
+    otherwise, and the trace reads back from its JSON as it was. Returns seed 1's result and usage."""
     from foresight.driver import Driver, Job
 
     def search(seed):
@@ -27,6 +27,8 @@ def same_seed_same_search(program_function, config, engine, prompt) -> dict[str,
     assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
     assert first["result"].trace != other["result"].trace
     assert first["usage"].generated_tokens > 0
+    trace = first["result"].trace
+    assert type(trace).from_json(json.loads(json.dumps(trace.to_json()))) == trace  # as records.jsonl keeps it
     return first
 
 
