@@ -48,6 +48,7 @@ def test_p_correct_is_read_from_the_verdict_tokens_log_prob():
     assert other.verdict is None and other.p_correct == 0.5
     # a capital A later in a free text is no verdict (the script's 'A' anywhere, G3)
     assert read_verdict(verdict("xA", 0.9)).verdict is None
+    assert read_verdict(verdict("All", 0.9)).verdict is None and read_verdict(verdict("B)", 0.9)).verdict == "B"
 
 
 def test_the_judge_asks_through_the_chat_template_with_the_beams_steps_and_verdicts():

@@ -163,8 +163,9 @@ class GuidedTrace(Trace):
 def read_verdict(sample: Sample) -> Judgement:
     """p(correct) from the forced verdict token (see the module docstring)."""
     token = sample.text
-    letter = token.lstrip()[:1]
-    p = math.exp(sample.logprob) if sample.num_tokens else 0.0
+    stripped = token.strip()
+    letter = stripped[:1] if stripped[1:] in ("", ")") else ""  # "A", "A)"; not "All"
+    p = math.exp(sample.logprob)
     if letter == "A":
         return Judgement("A", token, sample.logprob, p)
     if letter == "B":
