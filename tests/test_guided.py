@@ -111,6 +111,19 @@ def test_the_final_completion_is_judged_and_scored_like_a_step():
     assert final[0].completion == "right 4" and final[0].text == "good\nright 4"
 
 
+def test_step_value_accuracy_reads_the_final_choice():
+    from foresight.step_values import step_value_counts
+
+    config = GuidedConfig(beams=2, rollouts=1, max_steps=1)
+    texts = iter(["right 4", "wrong 9"])
+    result, _ = run(config, lambda beam, i: sample("good"), completion=lambda prompt: sample(next(texts), -0.1, ended=True),
+                    judge=lambda prompt: verdict("A", 0.9) if "right" in prompt or "wrong" not in prompt else verdict("B", 0.9))
+    extract = lambda t: t.rsplit(" ", 1)[-1]
+    found = step_value_counts(result.trace, extract, lambda p, g: p == g, "4")
+    assert found == {"discriminative_steps": 1, "accurate_steps": 1}  # the judged-right completion weighs more
+    assert step_value_counts(result.trace, extract, lambda p, g: p == g, "7") == {"discriminative_steps": 0, "accurate_steps": 0}
+
+
 def test_finished_beams_stop_stepping_and_keep_their_score():
     config = GuidedConfig(beams=2, rollouts=2, max_steps=4)
     result, seen = run(config, lambda beam, i: sample(f"good {i}", ended=True))

@@ -61,6 +61,19 @@ def test_the_scripts_zero_q_for_unvisited_children_is_a_switch():
     assert math.isclose(trace.iterations[2].value, -0.8)
 
 
+@pytest.mark.parametrize("fast_reward, gold, counts", [
+    (True, "b1", (1, 1)),  # at the root a leads to a1, b to b1, and Q(b) > Q(a); b has one visited child
+    (True, "a1", (1, 0)),
+    (False, "b2", (1, 0)),  # under b, b1 (Q -0.2) and b2 (Q -0.3) were both visited: Q points at b1
+])
+def test_step_value_accuracy_reads_the_children_uct_valued(fast_reward, gold, counts):
+    from foresight.step_values import step_value_counts
+
+    result, _ = run(MCTSConfig(iterations=3, max_depth=2, rollouts=2, uct_with_fast_reward=fast_reward))
+    found = step_value_counts(result.trace, lambda t: t.rsplit("\n", 1)[-1] or None, lambda p, g: p == g, gold)
+    assert (found["discriminative_steps"], found["accurate_steps"]) == counts
+
+
 @pytest.mark.parametrize("w, fourth", [(0.0, "b"), (1.0, "b"), (3.0, "a")])
 def test_exploration_weight_scales_the_bonus(w, fourth):
     # iteration 4, N(root) = 3: a scores -1.1 + w·sqrt(ln 3 / 1), b scores -0.7 + w·sqrt(ln 3 / 2)

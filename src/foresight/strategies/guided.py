@@ -159,6 +159,11 @@ class GuidedTrace(Trace):
     tau: float  # the temperature of the final draw
     stop_reason: str  # "max_steps" or "all_beams_finished"
 
+    def valued_steps(self) -> list[list[tuple[str, float]]]:
+        """Step-value accuracy's view (`foresight.step_values`): only the final choice values
+        whole solutions (a step's p(correct) judges a step with no path to an answer yet)."""
+        return [[(f.text, f.weight) for f in self.final]]
+
 
 def read_verdict(sample: Sample) -> Judgement:
     """p(correct) from the forced verdict token (see the module docstring)."""

@@ -102,6 +102,24 @@ class MCTSTrace(Trace):
     completed: bool  # no terminal path was found: the answer path got a final completion
     completion: str = ""
 
+    def valued_steps(self) -> list[list[tuple[str, float]]]:
+        """Step-value accuracy's view (`foresight.step_values`): at every node, its visited
+        children valued by Q, each leading where the best-returning rollout through it ended:
+        that path's steps when it ended the solution, "" (no answer) when it hit the depth limit."""
+        best: dict[int, IterationTrace] = {}
+        for iteration in self.iterations:
+            for index in iteration.path[1:]:
+                if index not in best or iteration.value > best[index].value:
+                    best[index] = iteration
+        children: dict[int, list[tuple[str, float]]] = {}
+        for index, node in enumerate(self.nodes):
+            if node.Q is not None and node.parent >= 0:
+                children.setdefault(node.parent, []).append((self._outcome(best[index]), node.Q))
+        return list(children.values())
+
+    def _outcome(self, iteration: IterationTrace) -> str:
+        return "\n".join(self.nodes[i].text for i in iteration.path[1:]) if iteration.terminal else ""
+
 
 @dataclass(eq=False)
 class _Node:
