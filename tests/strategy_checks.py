@@ -33,8 +33,8 @@ def same_seed_same_search(program_function, config, engine, prompt) -> dict[str,
 
 
 def run_and_show(capsys, tmp_path, strategy: str, model: str, *options: str) -> tuple[list[dict], str]:
-    """`foresight run` of 2 questions of the model's own task, then `foresight show` of the first:
-    the records and what show printed."""
+    """`foresight run` of 2 questions of the model's own task (each record with its step-value
+    counts), then `foresight show` of the first: the records and what show printed."""
     out = tmp_path / "runs"
     assert main(["run", "--model", model, "--task", model, "--strategy", strategy, *options, "--limit", "2",
                  "--out", str(out), "--no-progress"]) == 0, capsys.readouterr().err
@@ -42,6 +42,7 @@ def run_and_show(capsys, tmp_path, strategy: str, model: str, *options: str) -> 
     (run_dir,) = [path for path in out.iterdir() if path.is_dir()]
     records = [json.loads(line) for line in (run_dir / "records.jsonl").read_text().splitlines()]
     assert len(records) == 2 and all(r["generated_tokens"] > 0 for r in records)
+    assert all(set(r["step_values"]) == {"discriminative_steps", "accurate_steps"} for r in records)
     assert main(["show", str(run_dir), "--id", records[0]["id"]]) == 0
     return records, capsys.readouterr().out
 

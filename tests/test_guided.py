@@ -153,8 +153,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_runs_through_the_cli_and_show_draws_the_verdicts(model, tmp_path, capsys):
-    records, shown = run_and_show(capsys, tmp_path, "guided", model, "--max-steps", "2")
-    assert all(set(r["step_values"]) == {"discriminative_steps", "accurate_steps"} for r in records)
+    _, shown = run_and_show(capsys, tmp_path, "guided", model, "--max-steps", "2")
     assert "step 1" in shown and "p(correct)=" in shown and "final completions" in shown and "chosen" in shown
 
 

@@ -115,8 +115,7 @@ def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
 
 @pytest.mark.parametrize("model", ["arith", "countdown"])
 def test_runs_through_the_cli_and_show_draws_the_tree(model, tmp_path, capsys):
-    records, shown = run_and_show(capsys, tmp_path, "mcts", model, "--iterations", "3")
-    assert all(set(r["step_values"]) == {"discriminative_steps", "accurate_steps"} for r in records)
+    _, shown = run_and_show(capsys, tmp_path, "mcts", model, "--iterations", "3")
     assert "search tree (root)" in shown and "visits" in shown and "iterations" in shown and "answer" in shown
 
 
