@@ -42,11 +42,12 @@ The script's bugs, fixed here (notes §4):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Generator
 
 from foresight.driver import Program
 from foresight.engine.types import Completion, GenerationRequest, Sample
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL, Range
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 from foresight.strategies.phi import STEP_PREFIX
@@ -71,22 +72,18 @@ UNIT_CLOSED = Range(lambda v: 0 <= v <= 1, "in [0, 1]")
 class GuidedConfig:
     """Guided decoding settings: M, N, T the released script's, λ, τ0, α Xie et al.'s."""
 
-    name: str = field(default="guided", metadata={"help": "strategy name"})
-    beams: int = field(default=4, metadata={"help": "M: beams kept per step (default 4)"})
-    rollouts: int = field(default=4, metadata={"help": "N: candidate steps sampled per beam (default 4)"})
-    max_steps: int = field(default=4, metadata={"help": "T: steps before the final completion (default 4)"})
-    likelihood_weight: float = field(default=0.5, metadata={
-        "help": "guided: lambda in E = prod C^(1-lambda) * P^lambda, the weight of the step likelihood (default 0.5)"})
-    selection_temperature: float = field(default=0.5, metadata={
-        "help": "guided: tau0, beams are drawn by exp(E / tau) with tau = tau0 * decay^(step-1) (default 0.5)"})
-    temperature_decay: float = field(default=0.5, metadata={
-        "help": "guided: alpha, the annealing factor of tau per step (default 0.5; 1 keeps tau fixed)"})
-    step_temperature: float = field(default=0.6, metadata={"help": "sampling temperature of candidate steps (default 0.6)"})
-    completion_temperature: float = field(default=1.0, metadata={
-        "help": "guided: temperature of the final completions (default 1)"})
-    step_prefix: str = field(default=STEP_PREFIX, metadata={"help": "text opening the assistant turn before the first step"})
-    max_step_tokens: int = field(default=128, metadata={"help": "cap on one step's tokens (default 128)"})
-    max_tokens: int = field(default=512, metadata={"help": "cap on a final completion's tokens (default 512)"})
+    name: str = "guided"
+    beams: int = option(4, "M, beams kept per step")
+    rollouts: int = option(4, "N, candidate steps sampled per beam")
+    max_steps: int = option(4, "T, steps before the final completion")
+    likelihood_weight: float = option(0.5, "lambda in E = prod C^(1-lambda) * P^lambda: the weight of the step likelihood")
+    selection_temperature: float = option(0.5, "tau0: beams are drawn by exp(E/tau), tau = tau0 * decay^(step-1)")
+    temperature_decay: float = option(0.5, "alpha, the annealing factor of tau per step (1 keeps tau fixed)")
+    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
+    completion_temperature: float = option(1.0, "temperature of the final completions")
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on a final completion's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")

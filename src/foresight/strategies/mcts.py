@@ -33,6 +33,7 @@ from typing import Generator
 
 from foresight.driver import Program
 from foresight.engine.types import Completion, GenerationRequest
+from foresight.options import option
 from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
 from foresight.strategies.phi import STEP_PREFIX
@@ -45,19 +46,18 @@ Requests = Generator[list[GenerationRequest], list[Completion], None]
 class MCTSConfig:
     """MCTS settings; defaults are the released script's (notes §3)."""
 
-    name: str = field(default="mcts", metadata={"help": "strategy name"})
-    iterations: int = field(default=10, metadata={"help": "mcts: select-expand-simulate-backup iterations (default 10)"})
-    max_depth: int = field(default=5, metadata={"help": "mcts: depth limit of a path in steps (default 5)"})
-    rollouts: int = field(default=8, metadata={"help": "mcts: child steps sampled per expansion (default 8)"})
-    exploration_weight: float = field(default=1.0, metadata={"help": "mcts: w in the UCT exploration term (default 1)"})
-    uct_with_fast_reward: bool = field(default=True, metadata={
-        "help": "mcts: value unvisited children by their fast reward as RAP does (default); off: Q=0 as the released script"})
-    step_temperature: float = field(default=0.6, metadata={"help": "sampling temperature of child steps (default 0.6)"})
-    completion_temperature: float = field(default=1.0, metadata={
-        "help": "mcts: temperature of the final completion of a path that did not finish (default 1)"})
-    step_prefix: str = field(default=STEP_PREFIX, metadata={"help": "text opening the assistant turn before the first step"})
-    max_step_tokens: int = field(default=128, metadata={"help": "cap on one step's tokens (default 128)"})
-    max_tokens: int = field(default=512, metadata={"help": "cap on the final completion's tokens (default 512)"})
+    name: str = "mcts"
+    iterations: int = option(10, "select-expand-simulate-backup iterations")
+    max_depth: int = option(5, "depth limit of a path, in steps")
+    rollouts: int = option(8, "child steps sampled per expansion")
+    exploration_weight: float = option(1.0, "w in the UCT exploration term")
+    uct_with_fast_reward: bool = option(
+        True, "value unvisited children by their fast reward, as RAP does (off: Q = 0, as the released script)")
+    step_temperature: float = option(0.6, "sampling temperature of child steps")
+    completion_temperature: float = option(1.0, "temperature of the final completion of a path that did not finish")
+    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
+    max_step_tokens: int = option(128, "cap on one step's tokens")
+    max_tokens: int = option(512, "cap on the final completion's tokens")
 
     def __post_init__(self) -> None:
         AT_LEAST_1.check(self, "iterations", "max_depth", "rollouts")
