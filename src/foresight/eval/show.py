@@ -3,7 +3,8 @@
 The record's trace is read back as its strategy's trace type. Step searches (phi, predictive)
 show each step's candidates with their score, foresight, F, A, cluster, C and weight, which were
 pruned and which selected, and why stepping stopped; sampling strategies show their samples
-with answers and mean log-probs; any other trace (a strategy this module knows nothing about)
+with answers and mean log-probs; MCTS its tree with visits and Q; guided decoding each
+candidate's verdict, p(correct) and path score; any other trace (a strategy this module knows nothing about)
 shows its fields as a tree.
 """
 
@@ -18,6 +19,8 @@ from rich.tree import Tree
 from foresight.errors import DataError
 from foresight.eval.runs import load_records, read_identity
 from foresight.strategies import Trace, read_trace
+from foresight.strategies.guided import GuidedTrace, Judgement
+from foresight.strategies.mcts import MCTSTrace
 from foresight.strategies.sampling import BestOfNTrace, VoteTrace
 from foresight.strategies.step_traces import StepSearchTrace
 from foresight.strategies.tot import Ballot, TotTrace
@@ -65,6 +68,10 @@ def render_record(record: dict[str, Any], trace: Trace | dict[str, Any]) -> Tree
         _add_tot(tree, trace)
     elif isinstance(trace, WeightedVoteTrace):
         _add_weighted_vote(tree, trace)
+    elif isinstance(trace, MCTSTrace):
+        _add_mcts(tree, trace)
+    elif isinstance(trace, GuidedTrace):
+        _add_guided(tree, trace)
     elif isinstance(trace, Trace):
         _add_fields(tree.add(trace.title or type(trace).__name__), trace.to_json())
     else:  # a strategy that is not registered (any more): the stored JSON as it is
@@ -157,6 +164,43 @@ def _add_weighted_vote(tree: Tree, trace: WeightedVoteTrace) -> None:
         chosen = " [bold]chosen[/]" if trace.chosen == i else ""
         samples.add(f"answer {sample.answer}  log weight {weight:.3f}  mean log-prob {sample.mean_logprob:.3f}{chosen}: "
                     f"{_short(sample.text)}")
+def _add_mcts(tree: Tree, trace: MCTSTrace) -> None:
+    """The search tree (visits, Q, reward of every node; the answer's path in green), then each
+    iteration's path and return."""
+    on_path = set(trace.answer_path)
+    branches: dict[int, Tree] = {0: tree.add("search tree (root)")}
+    for index, node in enumerate(trace.nodes[1:], start=1):
+        q = "unvisited" if node.Q is None else f"Q={node.Q:.3f}"
+        mark = " [bold green]answer path[/]" if index in on_path else ""
+        end = " [yellow]terminal[/]" if node.terminal else ""
+        branches[index] = branches[node.parent].add(
+            f"#{index} visits {node.visits} {q} r={node.reward:.3f}{end}{mark} {_short(node.text, 60)!r}")
+    iterations = tree.add("iterations")
+    for i, it in enumerate(trace.iterations, start=1):
+        iterations.add(f"{i}: path {'>'.join(map(str, it.path))}  return {it.value:.3f}" + ("  terminal" if it.terminal else ""))
+    tree.add("answer: [yellow]no terminal path; the best path was completed[/]: " + _short(trace.completion)
+             if trace.completed else "answer: the best terminal path")
+
+
+def _verdict(judgement: Judgement | None) -> str:
+    if judgement is None:
+        return "no judgement (finished)"
+    return f"verdict {judgement.verdict or '?'} ({judgement.token!r}) p(correct)={judgement.p_correct:.3f}"
+
+
+def _add_guided(tree: Tree, trace: GuidedTrace) -> None:
+    """Each step's candidates with their verdict, p(correct), path score E and draw weight."""
+    for step in trace.steps:
+        branch = tree.add(f"step {step.step}  tau={step.tau:.3g}")
+        for c in step.candidates:
+            status = "[bold green]selected[/]" if c.selected else "not drawn"
+            branch.add(f"beam {c.beam} {status} {_short(c.text, 40)!r}  s={c.score:.3f} {_verdict(c.judgement)} "
+                       f"E={c.E:.4f} w={c.weight:.3f}")
+    tree.add(f"stepping stopped: {trace.stop_reason}")
+    node = tree.add(f"final completions  tau={trace.tau:.3g}")
+    for i, final in enumerate(trace.final):
+        chosen = "[bold green]chosen[/] " if trace.chosen == i else ""
+        node.add(f"{chosen}{_verdict(final.judgement)} E={final.E:.4f} w={final.weight:.3f} {_short(final.text)}")
 
 
 def show(run_dir: Path, question_id: str, console: Console | None = None) -> None:

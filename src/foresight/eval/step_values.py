@@ -6,6 +6,10 @@ path reaches the gold answer and at least one does not. The step's value estimat
 when the candidate with the highest selection weight is one whose path reaches the gold answer.
 Step-value accuracy = accurate discriminative steps / discriminative steps. Steps where every
 path agrees on correctness say nothing about the estimate and are left out.
+
+A search whose valued steps are not a step search's (MCTS's children valued by Q) gives its
+trace a method `valued_steps()`: per step, each valued candidate as (the text its path leads to,
+the value the search chose by).
 """
 
 from __future__ import annotations
@@ -26,17 +30,20 @@ def step_value_counts(trace: Trace, extract: Callable[[str], str | None],
                       is_correct: Callable[[str | None, str | None], bool], gold: str | None) -> dict[str, int] | None:
     """(discriminative steps, accurate ones) of one question's trace; None when the strategy
     estimates no step values or the question has no gold answer."""
-    if gold is None or not isinstance(trace, StepSearchTrace):
+    if gold is None:
+        return None
+    if isinstance(trace, StepSearchTrace):
+        steps = [[(c.path, c.weight) for c in valued_candidates(step)] for step in trace.steps]
+    elif hasattr(trace, "valued_steps"):
+        steps = trace.valued_steps()
+    else:
         return None
     discriminative = accurate = 0
-    for step in trace.steps:
-        valued = valued_candidates(step)
-        if not valued:
-            continue
-        reaches = [is_correct(extract(c.path), gold) for c in valued]
+    for valued in steps:
+        reaches = [is_correct(extract(path), gold) for path, _ in valued]
         if all(reaches) or not any(reaches):
             continue
         discriminative += 1
-        best = max(range(len(valued)), key=lambda i: valued[i].weight)
+        best = max(range(len(valued)), key=lambda i: valued[i][1])
         accurate += reaches[best]
     return {"discriminative_steps": discriminative, "accurate_steps": accurate}

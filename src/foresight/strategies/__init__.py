@@ -15,6 +15,8 @@ from foresight.errors import ConfigError, OptionValueError
 from foresight.options import Option, collect_options
 from foresight.strategies.base import ProgramFunction, StrategyContext, StrategyResult, Trace
 from foresight.strategies.cot import CoTConfig, CoTTrace, cot_program
+from foresight.strategies.guided import GuidedConfig, GuidedTrace, guided_program
+from foresight.strategies.mcts import MCTSConfig, MCTSTrace, mcts_program
 from foresight.strategies.phi import PhiConfig, phi_config, phi_program
 from foresight.strategies.predictive import PredictiveConfig, predictive_program
 from foresight.strategies.sampling import (
@@ -54,6 +56,8 @@ STRATEGIES: dict[str, RegisteredStrategy] = {
                                      StepSearchTrace),
     "tot": RegisteredStrategy(TotConfig, tot_program, "Tree-of-Thought: BFS, the model votes among partial solutions", TotTrace),
     "wsc": RegisteredStrategy(WeightedVoteConfig, weighted_vote_program, "weighted self-consistency: votes weighted by confidence", WeightedVoteTrace),
+    "mcts": RegisteredStrategy(MCTSConfig, mcts_program, "RAP-style MCTS over steps, reward = step mean log-prob", MCTSTrace),
+    "guided": RegisteredStrategy(GuidedConfig, guided_program, "self-evaluation guided stochastic beam search", GuidedTrace),
 }
 
 
