@@ -70,6 +70,12 @@ def raw_throughput(engine, problems: int) -> float:
     return sum(s.num_tokens for c in completions for s in c.samples) / (time.perf_counter() - started)
 
 
+def load() -> str:
+    """The machine's load average: these figures are only comparable on equally busy cores."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--problems", type=int, default=100)
@@ -78,7 +84,6 @@ def main() -> None:
     parser.add_argument("--skip", action="append", default=[], choices=ENGINES)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")
 
     rows = []
     for name in (e for e in ENGINES if e not in args.skip):
@@ -87,9 +92,10 @@ def main() -> None:
             for repeat in range(args.repeats):
                 seconds, tokens, accuracy = phi_run(engine, args.problems, args.batch_size)
                 rates.append(tokens / seconds)
-                print(f"{name} run {repeat + 1}: {tokens} tokens in {seconds:.1f} s, accuracy {accuracy:.1%}", flush=True)
+                print(f"{name} run {repeat + 1}: {tokens} tokens in {seconds:.1f} s = {tokens / seconds:,.0f} tok/s, "
+                      f"accuracy {accuracy:.1%}, {load()}", flush=True)
             raw = raw_throughput(engine, args.problems)
-            print(f"{name} raw batched call: {raw:,.0f} tok/s", flush=True)
+            print(f"{name} raw batched call: {raw:,.0f} tok/s, {load()}", flush=True)
             rows.append((name, statistics.median(rates), accuracy, raw))
 
     print(f"\nφ-Decoding, {args.problems} arith problems, median of {args.repeats} runs, one CPU thread per model:")

@@ -92,10 +92,32 @@ def vllm_arith():
     """The embedded arith model on an in-process vLLM, float32, loaded once per session (its
     engine core is a subprocess; about 20 s idle, 2 minutes on busy cores). Skipped where vLLM
     is not installed."""
-    import os
-
     pytest.importorskip("vllm")
-    os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", "1")  # GiB; the default takes a large share of memory
     from foresight.engine.vllm_engine import VllmEngine
 
     return VllmEngine.from_spec("arith", dtype="float32", max_model_len=512, enforce_eager=True, seed=0)
+
+
+@pytest.fixture(scope="session")
+def vllm_server(tmp_path_factory):
+    """vLLM's OpenAI server on the embedded arith model, on 127.0.0.1, float32, started once
+    per session (about 27 s idle, a minute on busy cores). Skipped where vLLM is not installed."""
+    pytest.importorskip("vllm")
+    from foresight.models import arith_model_dir
+    from foresight.servers.vllm import VllmServer
+
+    log = tmp_path_factory.mktemp("vllm") / "arith-server.log"
+    with VllmServer(arith_model_dir(), name="arith", log=log) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def vllm_http(vllm_server, arith_engine):
+    """The HTTP engine on `vllm_server`, as `--server` builds it: vLLM does not report a
+    parameter count, so it comes from the local model files."""
+    from foresight.engine.http_engine import HttpEngine, RetryPolicy
+
+    engine = HttpEngine.connect([vllm_server.url], arith_engine.tokenizer, count_local=lambda: arith_engine.num_parameters,
+                                retry=RetryPolicy(attempts=2, delay=0.05))
+    yield engine
+    engine.close()

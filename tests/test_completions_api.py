@@ -15,14 +15,16 @@ def test_request_body_asks_for_a_slice_of_samples_with_their_seeds():
 
 
 def test_legacy_logprob_format_is_read():
-    """vLLM and OpenAI stream `logprobs.tokens` / `token_logprobs` and one usage at the end
-    (no vLLM here to serve it: these events are in the documented wire format)."""
+    """vLLM and OpenAI stream `logprobs.tokens` / `token_logprobs` and one usage at the end;
+    vLLM sends each chunk's token ids beside them when asked (`return_token_ids`, which the HTTP
+    engine asks of vLLM servers; tests/test_vllm_server.py reads them from a real one)."""
     response = StreamedCompletion()
     events = [
-        {"choices": [{"index": 0, "text": " 4", "logprobs": {"tokens": [" 4"], "token_logprobs": [-0.5]}, "finish_reason": None}]},
+        {"choices": [{"index": 0, "text": " 4", "logprobs": {"tokens": [" 4"], "token_logprobs": [-0.5]}, "finish_reason": None,
+                      "token_ids": [310]}]},
         {"choices": [{"index": 1, "text": " 5", "logprobs": {"tokens": [" 5"], "token_logprobs": [-1.5]}, "finish_reason": None}]},
         {"choices": [{"index": 0, "text": "", "logprobs": {"tokens": ["\n"], "token_logprobs": [-0.25]},
-                      "finish_reason": "stop", "stop_reason": "\n"}]},
+                      "finish_reason": "stop", "stop_reason": "\n", "token_ids": [13]}]},
         {"choices": [{"index": 1, "text": "", "logprobs": {"tokens": ["</s>"], "token_logprobs": [-0.75]},
                       "finish_reason": "stop", "stop_reason": None}]},
         {"choices": [], "usage": {"prompt_tokens": 9, "completion_tokens": 4, "prompt_tokens_details": {"cached_tokens": 3}}},
@@ -30,6 +32,6 @@ def test_legacy_logprob_format_is_read():
     for event in events:
         response.absorb(json.loads(json.dumps(event)))
     zero, one = response.choices[0], response.choices[1]
-    assert (zero.text, zero.token_logprobs, zero.stop_reason) == (" 4", [-0.5, -0.25], "\n")
-    assert (one.text, one.token_texts, one.finish_reason) == (" 5", [" 5", "</s>"], "stop")
+    assert (zero.text, zero.token_logprobs, zero.token_ids, zero.stop_reason) == (" 4", [-0.5, -0.25], [310, 13], "\n")
+    assert (one.text, one.token_texts, one.token_ids, one.finish_reason) == (" 5", [" 5", "</s>"], [], "stop")
     assert (response.prompt_tokens, response.cached_tokens, response.completion_tokens) == (9, 3, 4)

@@ -1,5 +1,6 @@
-"""`foresight run --server` end to end against a real llama-server: same answers as in-process,
-and a server killed mid-run costs no finished record."""
+"""`foresight run --server` end to end against real servers (llama-server, and vLLM's OpenAI
+server where vLLM is installed): same answers as in-process, and a server killed mid-run costs
+no finished record (for vLLM: tests/test_vllm_server.py)."""
 
 import json
 import threading
@@ -11,10 +12,24 @@ from conftest import foresight, read_records
 from foresight.servers.llama import LlamaServer
 from foresight.servers.loopback import free_port
 
-@pytest.mark.llama
-def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_server, tmp_path):
+#: The servers these tests run on: (fixture, the model name it serves).
+SERVERS = [
+    pytest.param(("arith_server", "arith-f32"), marks=pytest.mark.llama, id="llama-server"),
+    pytest.param(("vllm_server", "arith"), id="vllm"),
+]
+
+
+@pytest.fixture(params=SERVERS)
+def served(request):
+    """(server, the model name it serves), for each kind of server."""
+    fixture, model = request.param
+    return request.getfixturevalue(fixture), model
+
+
+def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(served, tmp_path):
+    server, model = served
     common = ["run", "--task", "arith", "--strategy", "cot", "--limit", "12", "--no-progress"]
-    remote = foresight(*common, "--server", arith_server.url, "--out", str(tmp_path / "remote"))
+    remote = foresight(*common, "--server", server.url, "--out", str(tmp_path / "remote"))
     local = foresight(*common, "--out", str(tmp_path / "local"))
     assert remote.returncode == 0, remote.stderr
     assert local.returncode == 0, local.stderr
@@ -23,7 +38,7 @@ def test_greedy_cot_gives_the_same_answers_via_server_and_in_process(arith_serve
     for a, b in zip(by_server, in_process):
         assert (a["prediction"], a["response"], a["generated_tokens"], a["prompt_tokens"], a["paper_flops"]) == \
                (b["prediction"], b["response"], b["generated_tokens"], b["prompt_tokens"], b["paper_flops"])
-    assert by_server[0]["model"] == "arith-f32" and in_process[0]["model"] == "arith"
+    assert by_server[0]["model"] == model and in_process[0]["model"] == "arith"
 
 
 @pytest.mark.slow
@@ -83,13 +98,13 @@ def test_unreachable_server_fails_on_one_line(tmp_path):
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-@pytest.mark.llama
-def test_genius_sampling_runs_on_a_server(arith_server, tmp_path):
-    done = foresight("genius", "sample", "--queries", "2", "--steps", "2", "--server", arith_server.url,
+def test_genius_sampling_runs_on_a_server(served, tmp_path):
+    server, model = served
+    done = foresight("genius", "sample", "--queries", "2", "--steps", "2", "--server", server.url,
                      "--out", str(tmp_path / "sample"), "--no-progress")
     assert done.returncode == 0, done.stderr
     sampled = read_records(tmp_path / "sample" / "records.jsonl")
     assert len(sampled) == 2 and all(len(r["steps"][0]["candidates"]) == 8 for r in sampled)
-    assert json.loads((tmp_path / "sample" / "config.json").read_text())["identity"]["model"] == "arith-f32"
-    refused = foresight("genius", "run", "--server", arith_server.url, "--out", str(tmp_path / "run"))
+    assert json.loads((tmp_path / "sample" / "config.json").read_text())["identity"]["model"] == model
+    refused = foresight("genius", "run", "--server", server.url, "--out", str(tmp_path / "run"))
     assert refused.returncode == 2 and "genius run trains local checkpoints" in refused.stderr

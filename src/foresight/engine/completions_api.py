@@ -78,7 +78,8 @@ class StreamedCompletion:
         for chunk in choices:
             choice = self.choices.setdefault(int(chunk.get("index", 0)), StreamedChoice())
             choice.text += chunk.get("text") or ""
-            _absorb_logprobs(choice, chunk.get("logprobs"))
+            if not _absorb_logprobs(choice, chunk.get("logprobs")) and chunk.get("token_ids"):
+                choice.token_ids.extend(int(t) for t in chunk["token_ids"])  # vLLM's `return_token_ids`
             if chunk.get("finish_reason") is not None:
                 choice.finish_reason = chunk["finish_reason"]
                 choice.stop_reason = chunk.get("stop_reason")
@@ -98,16 +99,18 @@ class StreamedCompletion:
         self.cached_tokens = int((usage.get("prompt_tokens_details") or {}).get("cached_tokens") or 0)
 
 
-def _absorb_logprobs(choice: StreamedChoice, logprobs: dict[str, Any] | None) -> None:
+def _absorb_logprobs(choice: StreamedChoice, logprobs: dict[str, Any] | None) -> bool:
+    """Fold in one chunk's log-probs; True when they carried the token ids too."""
     if not logprobs:
-        return
+        return False
     if logprobs.get("content") is not None:  # llama-server
         for entry in logprobs["content"]:
             choice.token_logprobs.append(float(entry["logprob"]))
             choice.token_texts.append(entry.get("token", ""))
             if "id" in entry:
                 choice.token_ids.append(int(entry["id"]))
-        return
-    values = logprobs.get("token_logprobs") or []  # legacy: vLLM, OpenAI
+        return any("id" in entry for entry in logprobs["content"])
+    values = logprobs.get("token_logprobs") or []  # legacy: vLLM, OpenAI (ids come beside, if at all)
     choice.token_logprobs.extend(float(v) for v in values)
     choice.token_texts.extend(logprobs.get("tokens") or [""] * len(values))
+    return False

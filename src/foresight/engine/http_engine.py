@@ -30,7 +30,7 @@ from typing import Any, Callable, Coroutine, Sequence, TypeVar
 import httpx
 
 from foresight.engine.completions_api import StreamedChoice, StreamedCompletion, request_body
-from foresight.engine.prompts import decode_continuation, encode_prompt, render_chat
+from foresight.engine.prompts import adds_special_tokens, decode_continuation, encode_prompt, render_chat
 from foresight.engine.stopping import first_stop
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.errors import ConfigError, ServerError
@@ -38,9 +38,15 @@ from foresight.errors import ConfigError, ServerError
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
-#: Sampler settings llama-server applies unless told otherwise (top-k 40, min-p 0.05); turned
-#: off so that `temperature` and `top_p` mean what they mean everywhere else.
-LLAMA_CPP_NEUTRAL_SAMPLING = {"top_k": 0, "min_p": 0.0, "cache_prompt": True}
+#: Fields added to every request, by the server's kind (`owned_by` in /v1/models), so that
+#: `temperature` and `top_p` mean what they mean everywhere else and every sample carries its
+#: token ids. llama-server applies top-k 40 and min-p 0.05 unless told otherwise. vLLM's server
+#: fills unset sampling fields from the model's generation_config.json (a top_k or
+#: repetition_penalty there would apply silently) and sends generated token ids only when asked.
+SERVER_EXTRA_BODY: dict[str, dict[str, Any]] = {
+    "llamacpp": {"top_k": 0, "min_p": 0.0, "cache_prompt": True},
+    "vllm": {"top_k": 0, "min_p": 0.0, "repetition_penalty": 1.0, "return_token_ids": True},
+}
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class Server:
 
     url: str
     model: str
-    extra_body: dict[str, Any]
+    kind: str  # `owned_by` of its model: "llamacpp", "vllm", or whatever another server says
     max_n: int | None = None  # llama-server cannot run more samples of one request than it has slots
     honours_n: bool = True
     in_flight: int = 0
@@ -144,9 +150,8 @@ class HttpEngine:
         servers, infos = [], []
         for url in dict.fromkeys(normalize_url(u) for u in urls):
             info = probe_server(url, retry)
-            llama_cpp = info.get("owned_by") == "llamacpp"
-            servers.append(Server(url, str(info["id"]), dict(LLAMA_CPP_NEUTRAL_SAMPLING) if llama_cpp else {},
-                                  max_n=info.get("total_slots") if llama_cpp else None))
+            kind = str(info.get("owned_by") or "")
+            servers.append(Server(url, str(info["id"]), kind, max_n=info.get("total_slots") if kind == "llamacpp" else None))
             infos.append(info)
         models = {s.model for s in servers}
         if len(models) > 1:
@@ -247,7 +252,7 @@ class HttpEngine:
                 tried.append(server.url)
                 server.in_flight += count
                 try:
-                    response = await self._stream(server, request_body(server.model, request, start, count, server.extra_body))
+                    response = await self._stream(server, self._body(server, request, start, count))
                     server.failures = 0
                     return response, server
                 except _Retriable as exc:
@@ -259,6 +264,14 @@ class HttpEngine:
                     await asyncio.sleep(self.retry.delay * 2**attempt)
         names = ", ".join(dict.fromkeys(tried))
         raise ServerError(f"server {names} failed {self.retry.attempts} attempts at /v1/completions (last: {last})")
+
+    def _body(self, server: Server, request: GenerationRequest, start: int, count: int) -> dict[str, Any]:
+        """The request body for `server`: vLLM tokenizes the prompt text itself, so it is told
+        whether to add BOS by the rule the local token counts follow."""
+        body = request_body(server.model, request, start, count, SERVER_EXTRA_BODY.get(server.kind, {}))
+        if server.kind == "vllm":
+            body["add_special_tokens"] = adds_special_tokens(self.tokenizer, request.prompt)
+        return body
 
     def _pick(self, count: int) -> Server:
         """The least-loaded server, healthy ones first; for n > 1 only those that honour n."""

@@ -15,11 +15,17 @@ def render_chat(tokenizer, messages: Sequence[dict[str, str]]) -> str:
     return tokenizer.apply_chat_template(list(messages), add_generation_prompt=True, tokenize=False)
 
 
-def encode_prompt(tokenizer, prompt: str) -> list[int]:
-    """Prompt ids; BOS is added only where the rendered template does not already hold it."""
+def adds_special_tokens(tokenizer, prompt: str) -> bool:
+    """Whether tokenizing `prompt` adds the tokenizer's special tokens (BOS): only where the
+    rendered template does not already hold BOS, or the model would see two. Servers that
+    tokenize themselves (vLLM's `add_special_tokens`) are told the same."""
     bos = tokenizer.bos_token
-    has_bos = bool(bos) and prompt.startswith(bos)
-    return tokenizer.encode(prompt, add_special_tokens=not has_bos)
+    return not (bool(bos) and prompt.startswith(bos))
+
+
+def encode_prompt(tokenizer, prompt: str) -> list[int]:
+    """Prompt ids, special tokens added as `adds_special_tokens` says."""
+    return tokenizer.encode(prompt, add_special_tokens=adds_special_tokens(tokenizer, prompt))
 
 
 def decode_continuation(tokenizer, tokens: Sequence[int], context: Sequence[int], skip_special: bool = False) -> str:

