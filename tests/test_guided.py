@@ -112,7 +112,7 @@ def test_the_final_completion_is_judged_and_scored_like_a_step():
 
 
 def test_step_value_accuracy_reads_the_final_choice():
-    from foresight.step_values import step_value_counts
+    from foresight.eval.step_values import step_value_counts
 
     config = GuidedConfig(beams=2, rollouts=1, max_steps=1)
     texts = iter(["right 4", "wrong 9"])

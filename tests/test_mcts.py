@@ -67,7 +67,7 @@ def test_the_scripts_zero_q_for_unvisited_children_is_a_switch():
     (False, "b2", (1, 0)),  # under b, b1 (Q -0.2) and b2 (Q -0.3) were both visited: Q points at b1
 ])
 def test_step_value_accuracy_reads_the_children_uct_valued(fast_reward, gold, counts):
-    from foresight.step_values import step_value_counts
+    from foresight.eval.step_values import step_value_counts
 
     result, _ = run(MCTSConfig(iterations=3, max_depth=2, rollouts=2, uct_with_fast_reward=fast_reward))
     found = step_value_counts(result.trace, lambda t: t.rsplit("\n", 1)[-1] or None, lambda p, g: p == g, gold)

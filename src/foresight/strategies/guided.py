@@ -157,7 +157,7 @@ class GuidedTrace(Trace):
     stop_reason: str  # "max_steps" or "all_beams_finished"
 
     def valued_steps(self) -> list[list[tuple[str, float]]]:
-        """Step-value accuracy's view (`foresight.step_values`): only the final choice values
+        """Step-value accuracy's view (`foresight.eval.step_values`): only the final choice values
         whole solutions (a step's p(correct) judges a step with no path to an answer yet)."""
         return [[(f.text, f.weight) for f in self.final]]
 

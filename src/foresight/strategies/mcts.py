@@ -103,7 +103,7 @@ class MCTSTrace(Trace):
     completion: str = ""
 
     def valued_steps(self) -> list[list[tuple[str, float]]]:
-        """Step-value accuracy's view (`foresight.step_values`): at every node, its visited
+        """Step-value accuracy's view (`foresight.eval.step_values`): at every node, its visited
         children valued by Q, each leading where the best-returning rollout through it ended:
         that path's steps when it ended the solution, "" (no answer) when it hit the depth limit."""
         best: dict[int, IterationTrace] = {}
