@@ -20,7 +20,7 @@ from foresight.options import option
 from foresight.ranges import AT_LEAST_1, POSITIVE
 from foresight.strategies.selection import softmax
 from foresight.strategies.stepwise import (
-    Beam, Candidate, StepSearchSettings, assign_values, draw_next_beams, expand_with_foresight,
+    Beam, Candidate, StepSearchSettings, assign_values, draw_next_beams, expand_with_foresight, open_search,
 )
 
 
@@ -43,8 +43,7 @@ class ResamplingConfig(StepSearchSettings):
 
 def resampling_program(config: ResamplingConfig, prompt: str, rng: np.random.Generator) -> Program:
     """The re-sampling search over one query; returns its per-step candidate records."""
-    root = prompt + config.step_prefix
-    beams = [Beam() for _ in range(config.beams)]
+    root, beams = open_search(prompt, config)
     steps: list[dict[str, Any]] = []
     for step in range(1, config.steps + 1):
         candidates = yield from expand_with_foresight(root, beams, config, rng)

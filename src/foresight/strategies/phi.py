@@ -29,7 +29,7 @@ from foresight.strategies.selection import joint_weights, softmax, width_prune
 from foresight.strategies.step_traces import FilterTrace, FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
 from foresight.strategies.stepwise import (  # STEP_PREFIX: φ's opening, importable from here too
     STEP_PREFIX, Beam, Candidate, StepSearchSettings, assign_values, complete_beams, draw_next_beams, look_ahead,
-    roll_out_steps,
+    open_search, roll_out_steps,
 )
 
 #: The switches on which the released preset departs from the paper (SPEC §1 "The `released`
@@ -120,8 +120,7 @@ class PhiConfig(StepSearchSettings):
 
 def phi_program(config: PhiConfig, context: StrategyContext) -> Program:
     rng = context.rng
-    root = context.prompt + config.step_prefix
-    beams = [Beam() for _ in range(config.beams)]
+    root, beams = open_search(context.prompt, config)
     steps_trace: list[StepTrace] = []
     stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):

@@ -17,7 +17,7 @@ from foresight.strategies.base import StrategyContext, StrategyResult
 from foresight.strategies.selection import softmax
 from foresight.strategies.step_traces import FinalCompletion, FinalTrace, StepSearchTrace, StepTrace
 from foresight.strategies.stepwise import (
-    Beam, Candidate, StepSearchSettings, complete_beams, draw_next_beams, expand_with_foresight,
+    Candidate, StepSearchSettings, complete_beams, draw_next_beams, expand_with_foresight, open_search,
 )
 
 
@@ -49,8 +49,7 @@ def look_ahead_score(candidate: Candidate) -> float:
 
 def predictive_program(config: PredictiveConfig, context: StrategyContext) -> Program:
     rng = context.rng
-    root = context.prompt + config.step_prefix
-    beams = [Beam() for _ in range(config.beams)]
+    root, beams = open_search(context.prompt, config)
     steps_trace: list[StepTrace] = []
     stop_reason = "max_steps"
     for step in range(1, config.max_steps + 1):

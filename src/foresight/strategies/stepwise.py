@@ -98,6 +98,12 @@ class Candidate:
         )
 
 
+def open_search(prompt: str, config: Any) -> tuple[str, list[Beam]]:
+    """Where a step search starts: the root every step continues (the prompt, then the config's
+    step prefix) and `config.beams` empty beams."""
+    return prompt + config.step_prefix, [Beam() for _ in range(config.beams)]
+
+
 def roll_out_steps(root: str, beams: list[Beam], rollouts: int, temperature: float, max_step_tokens: int,
                    rng: np.random.Generator) -> Requests:
     """`rollouts` one-line candidates per unfinished beam; beams with identical text share a request."""
