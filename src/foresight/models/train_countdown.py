@@ -9,6 +9,9 @@ different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.ta
   right arithmetic whose last value is not the target, ended by its real value), else the
   problem's solution. A model that has seen failures can write a dead end as one instead of
   bending a sum onto the target, and its likelihood then tells the two apart;
+* a ``--drill-share`` of the steps are arithmetic drills: the prompt ``Compute each step.``
+  answered by legal steps ``a op b = c`` on an intermediate result, the arithmetic a
+  solution's later lines need and rarely show;
 * a ``--check-share`` of the steps are batches of step-check prompts and a ``--vote-share``
   batches of vote prompts (:mod:`foresight.tasks.countdown_judge`), answered with the exact
   solver's label. Judge batches are their own batches so that their long prompts do not pad
@@ -51,6 +54,7 @@ from foresight.tasks.countdown import (
     HELDOUT_SEED,
     MAX_NUMBERS,
     MIN_NUMBERS,
+    NUMBER_RANGE,
     TARGET_RANGE,
     TEST_SEED,
     TRAIN_SEED,
@@ -66,6 +70,8 @@ EXCLUDED_PROBLEMS_PER_SEED = 500  # every use reads at most the first 300 of a s
 TOKENIZER_CORPUS_PROBLEMS = 3000
 FAILURE_TRIES = 20
 VARIANTS_HEADING = "## Variants tried"
+DRILL_PROMPT = "Compute each step."
+DRILL_MIN_OPERAND = 10
 KIND_STREAM = 20_000_000  # generator of the batch kinds: apart from the problem and tokenizer draws
 
 
@@ -81,6 +87,8 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
                         help="relative weights of problems with 3, 4 and 5 numbers")
     parser.add_argument("--check-share", type=float, default=0.08, help="share of steps that are step-check batches")
     parser.add_argument("--vote-share", type=float, default=0.05, help="share of steps that are vote batches")
+    parser.add_argument("--drill-share", type=float, default=0.0, help="share of steps that are arithmetic drill batches")
+    parser.add_argument("--drill-lines", type=int, default=16, help="step lines per drill answer")
     parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
     return parser
@@ -108,12 +116,28 @@ def mixture_error(args: argparse.Namespace) -> str | None:
     """What makes the data mixture impossible to draw from (None when it is fine)."""
     if min(args.count_weights) < 0 or sum(args.count_weights) <= 0:
         return "--count-weights must be non-negative with a positive sum"
-    for name in ("failure_rate", "check_share", "vote_share"):
+    for name in ("failure_rate", "check_share", "vote_share", "drill_share"):
         if not 0 <= getattr(args, name) <= 1:
             return f"--{name.replace('_', '-')} must be between 0 and 1"
-    if args.check_share + args.vote_share >= 1:
-        return "--check-share plus --vote-share must leave room for solution batches"
+    if args.check_share + args.vote_share + args.drill_share >= 1:
+        return "--check-share, --vote-share and --drill-share must leave room for solution batches"
+    if args.drill_lines < 1:
+        return "--drill-lines must be at least 1"
     return None
+
+
+def drill_answer(rng: np.random.Generator, lines: int) -> str:
+    """``lines`` legal steps with an operand of at least ``DRILL_MIN_OPERAND``, as ``a op b = c``
+    lines, taken from random paths of random problems.
+
+    Steps on two small numbers are learned from the solutions alone; steps on an intermediate
+    result (most often a product) are where the model's arithmetic fails, and each occurs
+    too rarely in solutions to be learned as the lookup it is when numbers are single tokens."""
+    out: list[str] = []
+    while len(out) < lines:
+        numbers = tuple(int(x) for x in rng.integers(NUMBER_RANGE[0], NUMBER_RANGE[1] + 1, size=int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1))))
+        out += [f"{s.a} {s.op} {s.b} = {s.result}" for s in random_path(rng, numbers) if s.a >= DRILL_MIN_OPERAND]
+    return "\n".join(out[:lines])
 
 
 def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tuple[str, str]]]:
@@ -133,6 +157,8 @@ def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tup
             kind, size = "check", args.judge_batch_size
         elif draw < args.check_share + args.vote_share:
             kind, size = "vote", max(1, args.judge_batch_size // 2)
+        elif draw < args.check_share + args.vote_share + args.drill_share:
+            kind, size = "drill", max(1, args.batch_size // 2)
         else:
             kind, size = "solve", args.batch_size
         batch: list[tuple[str, str]] = []
@@ -151,6 +177,8 @@ def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tup
             elif kind == "vote":
                 example = vote_example(rng, problem.numbers, problem.target)
                 batch.append((example.prompt, example.answer))
+            elif kind == "drill":
+                batch.append((DRILL_PROMPT, drill_answer(rng, args.drill_lines)))
             else:
                 failure = honest_failure(rng, problem.numbers, problem.target) if rng.random() < args.failure_rate else None
                 batch.append((problem.question, ANSWER_PREFIX + (failure or problem.solution)))
@@ -159,7 +187,7 @@ def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tup
 
 def tokenizer_corpus() -> list[str]:
     """Lines of training text (questions, answers, judge prompts) for SentencePiece."""
-    lines = [ANSWER_PREFIX.strip()]
+    lines = [ANSWER_PREFIX.strip(), DRILL_PROMPT]
     for index in range(TOKENIZER_CORPUS_PROBLEMS):
         rng = np.random.default_rng([TRAIN_SEED, 10_000_000 + index])
         problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
@@ -192,7 +220,9 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures;
   {100 * args.check_share:.0f}% of the steps a batch of {args.judge_batch_size} step-check prompts (labels
   balanced Correct / Incorrect), {100 * args.vote_share:.0f}% a batch of {max(1, args.judge_batch_size // 2)} vote prompts
-  (labels from the exact solver, see `foresight.tasks.countdown_judge`)
+  (labels from the exact solver, see `foresight.tasks.countdown_judge`), {100 * args.drill_share:.0f}% a batch of
+  {max(1, args.batch_size // 2)} arithmetic drills (`{DRILL_PROMPT}` answered by {args.drill_lines} legal steps `a op b = c`
+  with an operand of {DRILL_MIN_OPERAND} or more)
 - Steps: {result.steps_done}; AdamW (peak lr {args.lr}, warmup {args.warmup_steps}, cosine to lr/10,
   weight decay {args.weight_decay})
 {model_record(args, model, result, "answer tokens")}
