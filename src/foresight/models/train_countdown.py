@@ -187,7 +187,7 @@ def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tup
 
 def tokenizer_corpus() -> list[str]:
     """Lines of training text (questions, answers, judge prompts) for SentencePiece."""
-    lines = [ANSWER_PREFIX.strip(), DRILL_PROMPT]
+    lines = [ANSWER_PREFIX.strip()]
     for index in range(TOKENIZER_CORPUS_PROBLEMS):
         rng = np.random.default_rng([TRAIN_SEED, 10_000_000 + index])
         problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
@@ -236,7 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_countdown_arg_parser()
     args = parser.parse_args(argv)
     if (error := mixture_error(args)) is not None:
-        parser.error(error)
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     torch.set_num_threads(args.threads)
     tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
                                 split_digits=args.split_digits)

@@ -12,9 +12,9 @@ shared/notes/released-baselines.md) ask the model itself to judge partial soluti
   is s`` for the choice whose remaining numbers admit the most solutions (ties: lowest id; a
   malformed or unreachable choice is never best unless all are).
 
-Both are drawn so that the commonest answer is not a free score: step checks are half
-Correct, half Incorrect, and every vote lists, among others, a step that keeps the target
-reachable, at a random position.
+Step checks are drawn half Correct, half Incorrect, so that the commonest answer is not a free
+score. Votes are drawn from random states, where the target is mostly out of reach and the tie
+rule makes choice 1 the answer 72% of the time (see the model's TRAINING.md).
 
 The embedded countdown model is trained on these exact texts (the user turns below, answered
 by the label), so the baselines can read its verdict from the first answer tokens.
@@ -154,20 +154,12 @@ def step_check_example(rng: np.random.Generator, numbers: tuple[int, ...], targe
 
 
 def vote_example(rng: np.random.Generator, numbers: tuple[int, ...], target: int, max_choices: int = 4) -> JudgeExample:
-    """A vote prompt over 2 to `max_choices` next steps, in random order, from a state on a path
-    to the target; one of them is that path's next step, so some choice can still reach it.
-
-    From a random state the target is mostly out of reach, every choice then scores 0 and the
-    tie rule makes choice 1 the answer (72% of such votes): a judge that always says 1 would
-    look good and learn nothing. ``numbers`` must admit a solution."""
-    path = _reachable_path(rng, numbers, target)
-    depth = int(rng.integers(0, len(path)))
-    prefix, state = path[:depth], path[depth - 1].left if depth else numbers
-    others = [s for s in next_steps(state) if s != path[depth]]
-    count = min(len(others), int(rng.integers(1, max_choices)))
-    chosen = [path[depth]] + [others[i] for i in rng.choice(len(others), size=count, replace=False)]
-    chosen = [chosen[i] for i in rng.permutation(len(chosen))]
+    """A vote prompt over 2 to `max_choices` random next steps from one random state."""
+    prefix, state = _prefix_and_candidates(rng, numbers)
     head = STEP_PREFIX + "".join(s.line + "\n" for s in prefix)
+    options = next_steps(state)
+    count = min(len(options), int(rng.integers(2, max_choices + 1)))
+    chosen = [options[i] for i in rng.choice(len(options), size=count, replace=False)]
     scores = [count_solutions(s.left, target) for s in chosen]
     best = int(np.argmax(scores)) + 1
     choices = [head + "\n" + s.line for s in chosen]
