@@ -4,6 +4,7 @@ format and the step check's format, and runs under φ through the CLI."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -14,7 +15,7 @@ from foresight.engine.transformers_engine import TransformersEngine
 from foresight.engine.types import GenerationRequest
 from foresight.models import countdown_model_dir
 from foresight.tasks.countdown import STEP_RE, TEST_SEED, make_problems
-from foresight.tasks.countdown_judge import CORRECT, INCORRECT, step_check_example
+from foresight.tasks.countdown_judge import CORRECT, INCORRECT, step_check_example, vote_example
 from foresight.tasks.countdown_task import CountdownTask
 
 
@@ -31,7 +32,7 @@ def test_the_model_ships_in_the_package_and_loads_offline():
     assert resolve_model("countdown").directory == directory
 
 
-def test_answers_open_with_phis_prefix_one_step_per_line_and_step_checks_parse():
+def test_answers_open_with_phis_prefix_one_step_per_line_and_judge_answers_parse():
     engine = TransformersEngine.from_spec("countdown", max_batch_size=32)
     task = CountdownTask(seed=TEST_SEED, size=8)
     prompts = [engine.render_chat(task.messages(q)) + "The reasoning steps are:\n\n" for q in task.questions()]
@@ -47,8 +48,12 @@ def test_answers_open_with_phis_prefix_one_step_per_line_and_step_checks_parse()
                 for u in checks]
     answers = [c.samples[0].text.strip() for c in engine.generate(requests)]
     assert all(a in (CORRECT, INCORRECT) for a in answers), answers
-    # The shipped model has not learned the vote prompt's answer form (it answers "(B) Incorrect";
-    # TRAINING.md): vote prompts are not asserted here.
+    votes = [vote_example(rng, p.numbers, p.target) for p in problems]
+    requests = [GenerationRequest(engine.render_chat([{"role": "user", "content": v.prompt}]), temperature=0.0, max_tokens=8)
+                for v in votes]
+    picks = [c.samples[0].text.strip() for c in engine.generate(requests)]
+    choices = [v.prompt.count("Choice ") for v in votes]
+    assert all(re.fullmatch(r"The best choice is (\d)", a) and 1 <= int(a[-1]) <= n for a, n in zip(picks, choices)), picks
 
 
 def test_phi_runs_on_countdown_through_the_cli(tmp_path):

@@ -9,10 +9,13 @@ different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.ta
   right arithmetic whose last value is not the target, ended by its real value), else the
   problem's solution. A model that has seen failures can write a dead end as one instead of
   bending a sum onto the target, and its likelihood then tells the two apart;
-* every ``--check-every``-th step a batch of step-check prompts and every ``--vote-every``-th
-  step a batch of vote prompts (:mod:`foresight.tasks.countdown_judge`), answered with the
-  exact solver's label. Judge batches are their own batches so that their long prompts do
-  not pad the solution batches.
+* a ``--drill-share`` of the steps are arithmetic drills: the prompt ``Compute each step.``
+  answered by legal steps ``a op b = c`` on an intermediate result, the arithmetic a
+  solution's later lines need and rarely show;
+* a ``--check-share`` of the steps are batches of step-check prompts and a ``--vote-share``
+  batches of vote prompts (:mod:`foresight.tasks.countdown_judge`), answered with the exact
+  solver's label. Judge batches are their own batches so that their long prompts do not pad
+  the solution batches.
 
 Every answer to a problem opens with φ's step prefix. Problems whose (numbers, target) occur
 among the first problems of the held-out, test or benchmark streams are skipped.
@@ -51,6 +54,7 @@ from foresight.tasks.countdown import (
     HELDOUT_SEED,
     MAX_NUMBERS,
     MIN_NUMBERS,
+    NUMBER_RANGE,
     TARGET_RANGE,
     TEST_SEED,
     TRAIN_SEED,
@@ -62,10 +66,13 @@ from foresight.tasks.countdown import (
 from foresight.tasks.countdown_judge import step_check_example, vote_example
 
 EXCLUDED_SEEDS = (HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED)
-EXCLUDED_PROBLEMS_PER_SEED = 2000
+EXCLUDED_PROBLEMS_PER_SEED = 500  # every use reads at most the first 300 of a stream
 TOKENIZER_CORPUS_PROBLEMS = 3000
 FAILURE_TRIES = 20
 VARIANTS_HEADING = "## Variants tried"
+DRILL_PROMPT = "Compute each step."
+DRILL_MIN_OPERAND = 10
+KIND_STREAM = 20_000_000  # generator of the batch kinds: apart from the problem and tokenizer draws
 
 
 def build_countdown_arg_parser() -> argparse.ArgumentParser:
@@ -73,13 +80,17 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser = build_arg_parser()
     parser.prog = "foresight build-model countdown"
     parser.description = "Train the tiny LLaMA model for the countdown task on CPU and save it."
-    parser.set_defaults(steps=450, batch_size=32, hidden_size=128, intermediate_size=384, num_layers=2,
-                        num_heads=4, vocab_size=640, max_positions=512, minutes=20.0)
+    parser.set_defaults(steps=1600, batch_size=64, hidden_size=128, intermediate_size=384, num_layers=2,
+                        num_heads=4, vocab_size=640, max_positions=512, minutes=45.0)
     parser.add_argument("--failure-rate", type=float, default=0.25, help="share of honest failures among solution answers")
-    parser.add_argument("--check-every", type=int, default=10, help="every k-th step is a step-check batch (0: none)")
-    parser.add_argument("--vote-every", type=int, default=20, help="every k-th step is a vote batch (0: none)")
+    parser.add_argument("--count-weights", type=float, nargs=3, default=[1.0, 1.0, 1.0], metavar=("W3", "W4", "W5"),
+                        help="relative weights of problems with 3, 4 and 5 numbers")
+    parser.add_argument("--check-share", type=float, default=0.08, help="share of steps that are step-check batches")
+    parser.add_argument("--vote-share", type=float, default=0.05, help="share of steps that are vote batches")
+    parser.add_argument("--drill-share", type=float, default=0.0, help="share of steps that are arithmetic drill batches")
+    parser.add_argument("--drill-lines", type=int, default=16, help="step lines per drill answer")
     parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
-    parser.add_argument("--judge-batch-size", type=int, default=16, help="prompts per step-check batch (vote batches: half)")
+    parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
     return parser
 
 
@@ -101,30 +112,73 @@ def honest_failure(rng: np.random.Generator, numbers: tuple[int, ...], target: i
     return None
 
 
+def mixture_error(args: argparse.Namespace) -> str | None:
+    """What makes the data mixture impossible to draw from (None when it is fine)."""
+    if min(args.count_weights) < 0 or sum(args.count_weights) <= 0:
+        return "--count-weights must be non-negative with a positive sum"
+    for name in ("failure_rate", "check_share", "vote_share", "drill_share"):
+        if not 0 <= getattr(args, name) <= 1:
+            return f"--{name.replace('_', '-')} must be between 0 and 1"
+    if args.check_share + args.vote_share + args.drill_share >= 1:
+        return "--check-share, --vote-share and --drill-share must leave room for solution batches"
+    if args.drill_lines < 1:
+        return "--drill-lines must be at least 1"
+    return None
+
+
+def drill_answer(rng: np.random.Generator, lines: int) -> str:
+    """``lines`` legal steps with an operand of at least ``DRILL_MIN_OPERAND``, as ``a op b = c``
+    lines, taken from random paths of random problems.
+
+    Steps on two small numbers are learned from the solutions alone; steps on an intermediate
+    result (most often a product) are where the model's arithmetic fails, and each occurs
+    too rarely in solutions to be learned as the lookup it is when numbers are single tokens."""
+    out: list[str] = []
+    while len(out) < lines:
+        numbers = tuple(int(x) for x in rng.integers(NUMBER_RANGE[0], NUMBER_RANGE[1] + 1, size=int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1))))
+        out += [f"{s.a} {s.op} {s.b} = {s.result}" for s in random_path(rng, numbers) if s.a >= DRILL_MIN_OPERAND]
+    return "\n".join(out[:lines])
+
+
 def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tuple[str, str]]]:
-    """Endless batches of (user, assistant) turns; example ``i`` uses the generator ``(TRAIN_SEED, i)``."""
-    index, step = 0, 0
+    """Endless batches of (user, assistant) turns; example draws use the generators ``(TRAIN_SEED, i)``.
+
+    Each step is a step-check batch with probability ``--check-share``, a vote batch with
+    ``--vote-share``, else a solution batch (drawn from a generator of its own, so the kinds
+    never collide). Each example first draws its count of numbers from ``--count-weights``; a
+    problem of an excluded stream is replaced by the next draw with the same count, so the
+    mixture of counts is the one asked for (most 3-number problems recur across streams)."""
+    weights = np.asarray(args.count_weights) / sum(args.count_weights)
+    kinds = np.random.default_rng([TRAIN_SEED, KIND_STREAM])
+    index = 0
     while True:
-        step += 1
-        if args.check_every and step % args.check_every == 0:
+        draw = kinds.random()
+        if draw < args.check_share:
             kind, size = "check", args.judge_batch_size
-        elif args.vote_every and step % args.vote_every == 0:
+        elif draw < args.check_share + args.vote_share:
             kind, size = "vote", max(1, args.judge_batch_size // 2)
+        elif draw < args.check_share + args.vote_share + args.drill_share:
+            kind, size = "drill", max(1, args.batch_size // 2)
         else:
             kind, size = "solve", args.batch_size
         batch: list[tuple[str, str]] = []
         while len(batch) < size:
             rng = np.random.default_rng([TRAIN_SEED, index])
             index += 1
-            problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
-            if (tuple(sorted(problem.numbers)), problem.target) in excluded:
-                continue
+            count = MIN_NUMBERS + int(rng.choice(len(weights), p=weights))
+            problem = generate_problem(rng, count)
+            while (tuple(sorted(problem.numbers)), problem.target) in excluded:
+                rng = np.random.default_rng([TRAIN_SEED, index])
+                index += 1
+                problem = generate_problem(rng, count)
             if kind == "check":
                 example = step_check_example(rng, problem.numbers, problem.target)
                 batch.append((example.prompt, example.answer))
             elif kind == "vote":
                 example = vote_example(rng, problem.numbers, problem.target)
                 batch.append((example.prompt, example.answer))
+            elif kind == "drill":
+                batch.append((DRILL_PROMPT, drill_answer(rng, args.drill_lines)))
             else:
                 failure = honest_failure(rng, problem.numbers, problem.target) if rng.random() < args.failure_rate else None
                 batch.append((problem.question, ANSWER_PREFIX + (failure or problem.solution)))
@@ -162,10 +216,13 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
 - Model initialisation seed: {args.seed}; data: the `TRAIN_SEED = {TRAIN_SEED}` stream of
   `foresight.tasks.countdown` ({MIN_NUMBERS} to {MAX_NUMBERS} numbers from 1-9, targets
   {TARGET_RANGE[0]}-{TARGET_RANGE[1]}; problems of the held-out, test and benchmark seeds excluded)
-- Mixture: solution batches of {args.batch_size} problems, {100 * args.failure_rate:.0f}% of their answers
-  honest failures; every {args.check_every}th step a batch of {args.judge_batch_size} step-check prompts,
-  every {args.vote_every}th a batch of {max(1, args.judge_batch_size // 2)} vote prompts (labels from the exact solver,
-  see `foresight.tasks.countdown_judge`)
+- Mixture: solution batches of {args.batch_size} problems (3, 4, 5 numbers weighted
+  {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures;
+  {100 * args.check_share:.0f}% of the steps a batch of {args.judge_batch_size} step-check prompts (labels
+  balanced Correct / Incorrect), {100 * args.vote_share:.0f}% a batch of {max(1, args.judge_batch_size // 2)} vote prompts
+  (labels from the exact solver, see `foresight.tasks.countdown_judge`), {100 * args.drill_share:.0f}% a batch of
+  {max(1, args.batch_size // 2)} arithmetic drills (`{DRILL_PROMPT}` answered by {args.drill_lines} legal steps `a op b = c`
+  with an operand of {DRILL_MIN_OPERAND} or more)
 - Steps: {result.steps_done}; AdamW (peak lr {args.lr}, warmup {args.warmup_steps}, cosine to lr/10,
   weight decay {args.weight_decay})
 {model_record(args, model, result, "answer tokens")}
@@ -176,7 +233,11 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
 def main(argv: list[str] | None = None) -> int:
     """Train the countdown model described by the options and save it to ``--out``."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_countdown_arg_parser().parse_args(argv)
+    parser = build_countdown_arg_parser()
+    args = parser.parse_args(argv)
+    if (error := mixture_error(args)) is not None:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 2
     torch.set_num_threads(args.threads)
     tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
                                 split_digits=args.split_digits)

@@ -12,6 +12,10 @@ shared/notes/released-baselines.md) ask the model itself to judge partial soluti
   is s`` for the choice whose remaining numbers admit the most solutions (ties: lowest id; a
   malformed or unreachable choice is never best unless all are).
 
+Step checks are drawn half Correct, half Incorrect, so that the commonest answer is not a free
+score. Votes are drawn from random states, where the target is mostly out of reach and the tie
+rule makes choice 1 the answer 72% of the time (see the model's TRAINING.md).
+
 The embedded countdown model is trained on these exact texts (the user turns below, answered
 by the label), so the baselines can read its verdict from the first answer tokens.
 """
@@ -31,6 +35,7 @@ from foresight.tasks.countdown import (
     next_steps,
     question_text,
     random_path,
+    reachable,
 )
 
 
@@ -107,18 +112,45 @@ def _prefix_and_candidates(rng: np.random.Generator, numbers: tuple[int, ...]) -
     return path[:depth], state
 
 
+def _reachable_path(rng: np.random.Generator, numbers: tuple[int, ...], target: int) -> list[Step]:
+    """A path to ``target`` whose every step is a uniform draw among the steps that keep it reachable."""
+    state, path = numbers, []
+    while len(state) > 1:
+        options = [s for s in next_steps(state) if reachable(s.left, target)]
+        step = options[int(rng.integers(len(options)))]
+        path.append(step)
+        state = step.left
+    return path
+
+
 def step_check_example(rng: np.random.Generator, numbers: tuple[int, ...], target: int,
-                       slip_rate: float = 0.2) -> JudgeExample:
-    """A step-check prompt at a random state, about a random (sometimes slipped) next step."""
-    prefix, state = _prefix_and_candidates(rng, numbers)
+                       correct_share: float = 0.5, slip_rate: float = 0.4) -> JudgeExample:
+    """A step-check prompt whose label is Correct with probability ``correct_share``.
+
+    Labels are balanced on purpose: at a random state after random steps the target is usually
+    out of reach (83% of such labels are Incorrect), and a judge trained on that learns to say
+    Incorrect to everything. A Correct example is the next step of a path that reaches the
+    target, after that path's first steps; an Incorrect one follows a random path's first steps
+    (whose past verdicts may already say Incorrect) and is, with probability ``slip_rate`` (or
+    when every legal step still reaches the target), a legal step with a slipped result, else a
+    legal step after which the target is out of reach. ``numbers`` must admit a solution."""
+    if rng.random() < correct_share:
+        path = _reachable_path(rng, numbers, target)
+        depth = int(rng.integers(0, len(path)))
+        prefix, line = path[:depth], path[depth].line
+    else:
+        prefix, state = _prefix_and_candidates(rng, numbers)
+        options = next_steps(state)
+        dead = [s for s in options if not reachable(s.left, target)]
+        if not dead or rng.random() < slip_rate:
+            line = _bent(rng, options[int(rng.integers(len(options)))])
+        else:
+            line = dead[int(rng.integers(len(dead)))].line
     past, before = [], numbers
     for step in prefix:
         past.append((step.line, step_label(before, target, step.line)))
         before = step.left
-    options = next_steps(state)
-    step = options[int(rng.integers(len(options)))]
-    line = _bent(rng, step) if rng.random() < slip_rate else step.line
-    return JudgeExample(step_check_prompt(question_text(numbers, target), past, line), step_label(state, target, line))
+    return JudgeExample(step_check_prompt(question_text(numbers, target), past, line), step_label(before, target, line))
 
 
 def vote_example(rng: np.random.Generator, numbers: tuple[int, ...], target: int, max_choices: int = 4) -> JudgeExample:
