@@ -42,6 +42,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from foresight.tasks.streams import seeded_stream
+
 TRAIN_SEED = 0
 HELDOUT_SEED = 1
 TEST_SEED = 2
@@ -194,15 +196,6 @@ def generate_problem(rng: np.random.Generator, num_steps: int, problem_id: str =
 
 
 def make_problems(seed: int, count: int, min_steps: int = MIN_STEPS, max_steps: int = MAX_STEPS) -> list[ArithProblem]:
-    """``count`` problems of the ``seed`` stream, steps uniform in ``[min_steps, max_steps]``.
-
-    Problem ``i`` is drawn from its own generator seeded with ``(seed, i)``, so the list is
-    deterministic, a longer list extends a shorter one, and different seeds are
-    independent streams.
-    """
-    problems = []
-    for index in range(count):
-        rng = np.random.default_rng([seed, index])
-        num_steps = int(rng.integers(min_steps, max_steps + 1))
-        problems.append(generate_problem(rng, num_steps, f"arith-{seed}-{index}"))
-    return problems
+    """``count`` problems of the ``seed`` stream, steps uniform in ``[min_steps, max_steps]``
+    (see `foresight.tasks.streams`)."""
+    return seeded_stream("arith", seed, count, (min_steps, max_steps), generate_problem)

@@ -45,6 +45,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from foresight.tasks.streams import seeded_stream
+
 TRAIN_SEED = 10
 HELDOUT_SEED = 11
 TEST_SEED = 12
@@ -189,16 +191,9 @@ def generate_problem(rng: np.random.Generator, count: int, problem_id: str = "co
 
 
 def make_problems(seed: int, count: int, min_numbers: int = MIN_NUMBERS, max_numbers: int = MAX_NUMBERS) -> list[CountdownProblem]:
-    """``count`` problems of the ``seed`` stream, number counts uniform in ``[min_numbers, max_numbers]``.
-
-    Problem ``i`` comes from its own generator seeded with ``(seed, i)``: deterministic, a
-    longer list extends a shorter one, and different seeds are independent streams."""
-    problems = []
-    for index in range(count):
-        rng = np.random.default_rng([seed, index])
-        size = int(rng.integers(min_numbers, max_numbers + 1))
-        problems.append(generate_problem(rng, size, f"countdown-{seed}-{index}"))
-    return problems
+    """``count`` problems of the ``seed`` stream, number counts uniform in ``[min_numbers, max_numbers]``
+    (see `foresight.tasks.streams`)."""
+    return seeded_stream("countdown", seed, count, (min_numbers, max_numbers), generate_problem)
 
 
 @dataclass(frozen=True)
