@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from foresight.eval.phi_table import run_table, table_markdown, write_table
 from foresight.eval.runs import load_run
 from foresight.strategies import make_strategy
@@ -61,3 +63,18 @@ def test_the_command_writes_the_table_and_names_bad_input(tmp_path, capsys):
         assert main(["paper", "phi-table", "--model", "/no/such/model", *bad]) == 2
         err = capsys.readouterr().err
         assert err.startswith("foresight: error: ") and message in err and err.count("\n") == 1
+
+
+def test_the_benchmark_seed_is_a_task_of_its_own(tmp_path, capsys):
+    from foresight.cli import main
+    from foresight.tasks import stream_task
+
+    out = tmp_path / "table"
+    assert main(["paper", "phi-table", "--benchmark-seed", "--methods", "cot", "--limit", "2", "--out", str(out), "--no-progress"]) == 0
+    records = [json.loads(line) for line in (out / "arith" / "cot" / "records.jsonl").read_text().splitlines()]
+    benchmark = stream_task("arith", "benchmark", 300).questions()
+    assert [r["id"] for r in records] == [q.id for q in benchmark[:2]]
+    assert [q.id for q in stream_task("arith", "heldout", 2).questions()] != [r["id"] for r in records]
+    capsys.readouterr()
+    assert main(["paper", "phi-table", "--benchmark-seed", "--tasks", "gsm8k", "--model", "/no/such/model"]) == 2
+    assert "task 'gsm8k' generates no problems" in capsys.readouterr().err

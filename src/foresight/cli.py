@@ -121,6 +121,9 @@ def _add_table_options(parser: argparse.ArgumentParser) -> None:
     from foresight.strategies import strategy_options
 
     parser.add_argument("--tasks", default="arith", help="comma-separated tasks, the table's columns (default arith)")
+    parser.add_argument("--benchmark-seed", action="store_true",
+                        help="generated tasks (arith, countdown): the 300 problems of the benchmark seed, which the README's "
+                             "tables use, instead of the held-out set (--limit still bounds what is computed)")
     parser.add_argument("--methods", default=",".join(TABLE_METHODS),
                         help=f"comma-separated strategies, the table's rows (default {','.join(TABLE_METHODS)})")
     add_options(parser.add_argument_group("strategy options (each applies to the methods that take it)"), strategy_options())
@@ -276,15 +279,18 @@ def _sweep(args: argparse.Namespace) -> int:
 
 def _phi_table(args: argparse.Namespace) -> int:
     from foresight.engine.select import check_engine_args, engine_from_args
-    from foresight.eval.phi_table import run_table, table_markdown, write_table
+    from foresight.eval.phi_table import BENCHMARK_PROBLEMS, run_table, table_markdown, write_table
     from foresight.eval.runs import ensure_writable
-    from foresight.tasks import load_task
+    from foresight.tasks import load_task, stream_task
 
     check_engine_args(args)
     names = [name.strip() for name in args.tasks.split(",") if name.strip()]
     if not names or len(set(names)) < len(names):
         raise ConfigError(f"--tasks needs distinct task names, got '{args.tasks}'")
-    tasks = [load_task(name) for name in names]
+    if args.benchmark_seed:
+        tasks = [stream_task(name, "benchmark", BENCHMARK_PROBLEMS) for name in names]
+    else:
+        tasks = [load_task(name) for name in names]
     methods = _strategies(argparse.Namespace(**(vars(args) | {"strategy": args.methods})))
     out = Path(args.out) if args.out else Path("runs") / f"phi-table-{_slug(args.model)}"
     ensure_writable(out)

@@ -19,6 +19,8 @@ from foresight.eval.report import write_report
 from foresight.eval.runs import load_run
 from foresight.tasks.base import Task
 
+#: Problems of a generated task's benchmark seed in a table (`--benchmark-seed`), as in the README.
+BENCHMARK_PROBLEMS = 300
 #: The rows of the paper's Table 1, in its order, then the two voting baselines it omits.
 TABLE_METHODS = ("cot", "tot", "mcts", "guided", "predictive", "phi", "sc", "wsc")
 

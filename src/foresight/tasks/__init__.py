@@ -35,22 +35,37 @@ def load_task(name: str | None, data: str | None = None, few_shot: str | None = 
 STREAM_TASKS = ("arith", "countdown")
 
 
-def unlabeled_stream(name: str, count: int) -> Task:
-    """`count` problems of task `name` from its own unlabeled seed, disjoint from its training,
-    held-out, test and benchmark seeds: Genius's self-training queries. Their answers are
-    withheld from sampling, pairs and training (`genius.queries`) and read only for reports."""
+#: The seeds of a generated task a command may draw from: held-out (selection, the default of
+#: `load_task`), benchmark (the README's comparisons), unlabeled (Genius's queries).
+STREAM_SPLITS = ("heldout", "benchmark", "unlabeled")
+
+
+def stream_task(name: str, split: str, count: int) -> Task:
+    """`count` problems of generated task `name` from the seed of `split`; those seeds are
+    disjoint from each other and from the embedded models' training seeds."""
+    if split not in STREAM_SPLITS:
+        raise ConfigError(f"unknown split '{split}'; choose one of: {', '.join(STREAM_SPLITS)}")
     if name == "arith":
-        from foresight.tasks.arith import UNLABELED_SEED
+        from foresight.tasks import arith
         from foresight.tasks.arith_task import ARITH_HELDOUT_STEPS, ArithTask
 
-        return ArithTask(seed=UNLABELED_SEED, size=count, steps=ARITH_HELDOUT_STEPS)
+        seed = {"heldout": arith.HELDOUT_SEED, "benchmark": arith.BENCHMARK_SEED, "unlabeled": arith.UNLABELED_SEED}[split]
+        return ArithTask(seed=seed, size=count, steps=ARITH_HELDOUT_STEPS)
     if name == "countdown":
-        from foresight.tasks.countdown import UNLABELED_SEED as COUNTDOWN_UNLABELED_SEED
+        from foresight.tasks import countdown
         from foresight.tasks.countdown_task import CountdownTask
 
-        return CountdownTask(seed=COUNTDOWN_UNLABELED_SEED, size=count)
-    raise ConfigError(f"task '{name}' generates no problems ({', '.join(STREAM_TASKS)} do); "
-                      "give unlabeled queries as a file with --queries-file FILE.jsonl")
+        seed = {"heldout": countdown.HELDOUT_SEED, "benchmark": countdown.BENCHMARK_SEED,
+                "unlabeled": countdown.UNLABELED_SEED}[split]
+        return CountdownTask(seed=seed, size=count)
+    raise ConfigError(f"task '{name}' generates no problems ({', '.join(STREAM_TASKS)} do)")
+
+
+def unlabeled_stream(name: str, count: int) -> Task:
+    """`count` problems of task `name` from its own unlabeled seed: Genius's self-training
+    queries. Their answers are withheld from sampling, pairs and training (`genius.queries`) and
+    read only for reports."""
+    return stream_task(name, "unlabeled", count)
 
 
 def _base_task(name: str | None, data: str | None, answer_format: str | None) -> Task:
@@ -77,5 +92,5 @@ def _base_task(name: str | None, data: str | None, answer_format: str | None) ->
     raise ConfigError(f"unknown task '{name}'; choose one of: {', '.join(TASK_NAMES)}")
 
 
-__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "ANSWER_FORMAT_NAMES", "STREAM_TASKS", "load_task",
-           "unlabeled_stream"]
+__all__ = ["Question", "Task", "TASK_NAMES", "BENCHMARK_NAMES", "ANSWER_FORMAT_NAMES", "STREAM_TASKS", "STREAM_SPLITS",
+           "load_task", "stream_task", "unlabeled_stream"]
