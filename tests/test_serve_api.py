@@ -124,7 +124,8 @@ def test_seed_without_question_id_is_keyed_by_the_prompt(server, questions):
 def test_models_lists_every_strategy_and_phi_released_is_the_preset(server, questions):
     task, items = questions
     client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused")
-    assert [m.id for m in client.models.list()] == ["cot", "sc", "bon", "phi", "phi-released", "predictive"]
+    assert [m.id for m in client.models.list()] == ["cot", "sc", "bon", "phi", "phi-released", "predictive",
+                                                     "tot", "wsc", "mcts", "guided"]
     reply = client.chat.completions.create(model="phi-released@1x2", messages=task.messages(items[0]), seed=0)
     info = reply.model_extra["foresight"]
     assert info["strategy"] == "phi-released" and info["config"]["preset"] == "released"

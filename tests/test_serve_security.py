@@ -57,6 +57,9 @@ def test_sdk_with_the_key_is_answered_and_without_it_refused(server):
     ({"model": "phi", "foresight": {"max_step_tokens": 600}}, 400, "foresight.max_step_tokens"),
     ({"model": "phi"}, 400, "model"),  # --max-budget: 4 beams x 4 rollouts x 8 steps = 128 > 64
     ({"model": "phi@2x2", "foresight": {"max_steps": 17}}, 400, "model"),
+    ({"model": "tot@1x2", "foresight": {"max_steps": 1}}, 400, "foresight.vote_max_tokens"),  # its 4096 default
+    ({"model": "tot@1x2", "foresight": {"max_steps": 1, "vote_max_tokens": 64, "votes": 40}}, 400, "model"),  # 1·2·1·40
+    ({"model": "mcts", "foresight": {"max_step_tokens": 64, "max_tokens": 64}}, 400, "model"),  # 10 iterations·5·8 = 400
     ({"messages": [{"role": "user", "content": "7 " * 400}]}, 400, "messages"),  # --max-prompt-tokens
 ])
 def test_each_limit_is_its_4xx(server, change, status, param):

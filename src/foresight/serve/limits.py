@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from foresight.serve.errors import ApiError
-from foresight.serve.mapping import strategy_budget
+from foresight.serve.mapping import BUDGET_FIELDS, strategy_budget, token_caps
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class Limits:
     max_body_bytes: int = 1_000_000  # request body size (413)
     max_messages: int = 64  # chat messages per request (400)
     max_n: int = 64  # a strategy's n (400)
-    max_completion_tokens: int = 2048  # a strategy's max_tokens and max_step_tokens (400)
+    max_completion_tokens: int = 4096  # every token cap of a strategy: max_tokens, max_step_tokens, vote_max_tokens (400)
     max_prompt_tokens: int = 4096  # the rendered prompt's tokens (400)
     max_budget: int = 512  # M·N·steps of a step search, n of a sampling strategy (400)
     max_in_flight: int = 64  # requests being answered per API key (429)
@@ -34,14 +34,15 @@ class Limits:
         n = getattr(config, "n", None)
         if n is not None and n > self.max_n:
             raise ApiError(400, f"n = {n} is over this server's limit of {self.max_n} (--max-n)", param="n")
-        for field in ("max_tokens", "max_step_tokens"):
-            value = getattr(config, field, None)
-            if value is not None and value > self.max_completion_tokens:
+        for field in token_caps(config):
+            value = getattr(config, field)
+            if value > self.max_completion_tokens:
                 raise ApiError(400, f"{field} = {value} is over this server's limit of {self.max_completion_tokens} "
                                     "(--max-completion-tokens)", param="max_tokens" if field == "max_tokens" else f"foresight.{field}")
         budget = strategy_budget(config)
         if budget > self.max_budget:
-            raise ApiError(400, f"strategy budget {budget} (n·beams·rollouts·max_steps) is over this server's limit "
+            counted = "·".join(field for field in BUDGET_FIELDS if hasattr(config, field))
+            raise ApiError(400, f"strategy budget {budget} ({counted}) is over this server's limit "
                                 f"of {self.max_budget} (--max-budget)", param="model")
 
     def check_messages(self, count: int) -> None:
@@ -58,9 +59,9 @@ _HELP = {
     "max_body_bytes": "largest request body in bytes",
     "max_messages": "most chat messages in a request",
     "max_n": "largest n of a strategy",
-    "max_completion_tokens": "largest max_tokens (and max_step_tokens) of a strategy",
+    "max_completion_tokens": "largest token cap of a strategy (max_tokens, max_step_tokens, vote_max_tokens)",
     "max_prompt_tokens": "longest rendered prompt in tokens",
-    "max_budget": "largest strategy budget n·beams·rollouts·max_steps",
+    "max_budget": "largest strategy budget: the product of its n, beams, rollouts, max_steps, iterations, max_depth, votes",
     "max_in_flight": "most requests in flight per API key",
     "request_timeout": "seconds before a request's search is cancelled",
 }

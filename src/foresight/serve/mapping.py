@@ -154,7 +154,18 @@ def _blame(message: str, origin: dict[str, str]) -> str | None:
     return "foresight"
 
 
+#: The fields whose product bounds a strategy's engine work in units of one sample.
+BUDGET_FIELDS = ("n", "beams", "rollouts", "max_steps", "iterations", "max_depth", "votes")
+
+
 def strategy_budget(config: Any) -> int:
-    """M·N·steps: the product of the budget fields a config has (n for sc/bon, beams, rollouts
-    and max_steps for the step searches), an upper bound on its engine work in units of one sample."""
-    return math.prod(getattr(config, field, 1) for field in ("n", "beams", "rollouts", "max_steps"))
+    """The product of the budget fields a config has (n for the samplers; beams, rollouts and
+    max_steps for the step searches; iterations, max_depth and rollouts for MCTS; votes for ToT):
+    an upper bound on its engine work in units of one sample."""
+    return math.prod(getattr(config, field, 1) for field in BUDGET_FIELDS)
+
+
+def token_caps(config: Any) -> list[str]:
+    """The config's caps on generated tokens (every integer field named *_tokens)."""
+    return [f.name for f in dataclasses.fields(config)
+            if f.name.endswith("tokens") and isinstance(getattr(config, f.name), int)]
