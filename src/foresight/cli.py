@@ -271,9 +271,7 @@ def _sweep(args: argparse.Namespace) -> int:
     ensure_writable(out)
     runs = run_sweep(task, configs, engine_from_args(args), out, seed=args.seed, limit=args.limit,
                      batch_size=args.batch_size, progress=not args.no_progress)
-    written = write_report(runs, out)
-    print(json.dumps({"runs": runs}) if args.json else markdown_table(runs), end="\n" if args.json else "")
-    print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
+    _print_tables(runs, args.json, markdown_table(runs), write_report(runs, out))
     return 0
 
 
@@ -296,10 +294,14 @@ def _phi_table(args: argparse.Namespace) -> int:
     ensure_writable(out)
     runs = run_table(tasks, methods, engine_from_args(args), out, seed=args.seed, limit=args.limit,
                      batch_size=args.batch_size, progress=not args.no_progress)
-    written = write_table(runs, out)
-    print(json.dumps({"runs": runs}) if args.json else table_markdown(runs), end="\n" if args.json else "")
-    print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
+    _print_tables(runs, args.json, table_markdown(runs), write_table(runs, out))
     return 0
+
+
+def _print_tables(runs: list, as_json: bool, table: str, written: list[Path]) -> None:
+    """stdout: the runs as one JSON object (--json) or the Markdown table; stderr: the files written."""
+    print(json.dumps({"runs": runs}) if as_json else table, end="\n" if as_json else "")
+    print("wrote: " + ", ".join(str(p) for p in written), file=sys.stderr)
 
 
 def _report(args: argparse.Namespace) -> int:
