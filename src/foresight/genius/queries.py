@@ -47,16 +47,18 @@ def load_queries(path: str | None = None, task: str | None = None, count: int | 
     """Queries from `path` (JSONL, `question` and optional `id`; an `answer` field is an error),
     posed in `posed_as`'s chat when given; or `count` problems of `task`'s unlabeled stream."""
     if (path is None) == (count is None):
-        raise ConfigError("give unlabeled queries either as --queries-file FILE.jsonl or as --count N (problems of --task)")
+        raise ConfigError("give unlabeled queries either as --queries-file FILE.jsonl or as --queries N (problems of --task)")
     if path is not None:
         from foresight.tasks.datafiles import file_identity
         from foresight.tasks.jsonl import read_jsonl_questions
 
         questions, _ = read_jsonl_questions(Path(path), answers="forbidden")
-        messages = posed_as.messages if posed_as is not None else step_by_step_messages
-        return QuerySet(file_identity(Path(path)), questions, messages)
+        if posed_as is None:
+            return QuerySet(file_identity(Path(path)), questions)
+        # the chat is part of what decides the trajectories, so of the sampling run's identity
+        return QuerySet(f"{file_identity(Path(path))}, posed as {posed_as.name}", questions, posed_as.messages)
     if count < 1:
-        raise ConfigError(f"--count needs at least 1 query, got {count}")
+        raise ConfigError(f"--queries needs at least 1 query, got {count}")
     from foresight.tasks import unlabeled_stream
 
     return withheld(unlabeled_stream(task or "arith", count))
