@@ -15,6 +15,8 @@ from foresight.tasks.countdown import (
     HELDOUT_SEED,
     TEST_SEED,
     TRAIN_SEED,
+    UNLABELED_SEED,
+    VALIDATION_SEED,
     check_solution,
     count_solutions,
     make_problems,
@@ -74,13 +76,16 @@ def test_step_values_accept_a_suffix_that_starts_from_a_derivable_state():
 
 
 def test_generated_problems_are_solved_by_their_solution_and_seeds_are_disjoint():
-    streams = {seed: make_problems(seed, 300) for seed in (TRAIN_SEED, HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED)}
+    seeds = (TRAIN_SEED, HELDOUT_SEED, TEST_SEED, BENCHMARK_SEED, UNLABELED_SEED, VALIDATION_SEED)
+    assert len(set(seeds)) == len(seeds)
+    streams = {seed: make_problems(seed, 300) for seed in seeds}
     for problems in streams.values():
         assert all(check_solution(p.numbers, p.target, p.solution) for p in problems)
         assert {len(p.numbers) for p in problems} == {3, 4, 5}
     keys = {seed: {(tuple(sorted(p.numbers)), p.target) for p in ps} for seed, ps in streams.items()}
-    heldout, benchmark = keys[HELDOUT_SEED], keys[BENCHMARK_SEED]
-    assert len(heldout & benchmark) < 0.05 * len(heldout)  # independent streams; 3-number problems can repeat
+    heldout = keys[HELDOUT_SEED]
+    for other in (BENCHMARK_SEED, UNLABELED_SEED, VALIDATION_SEED):  # independent streams; 3-number problems can repeat
+        assert len(heldout & keys[other]) < 0.05 * len(heldout)
     assert make_problems(HELDOUT_SEED, 10) == streams[HELDOUT_SEED][:10]
 
 

@@ -135,6 +135,10 @@ def test_cli_from_unlabeled_queries_to_a_lora_checkpoint_that_runs(tmp_path):
     (["genius", "sample", "--queries", "2", "--queries-file", "q.jsonl", "--out", "X"], "either as --queries-file FILE.jsonl or as --queries N"),
     (["genius", "sample", "--queries", "0", "--out", "X"], "argument --queries: must be at least 1, got 0"),
     (["genius", "run", "--losses", "aco,kto"], "unknown loss 'kto'"),
+    (["genius", "run", "--rounds", "0"], "argument --rounds: must be at least 1, got 0"),
+    (["genius", "run", "--eval-split", "test"], "argument --eval-split: invalid choice: 'test'"),
+    (["genius", "run", "--task", "gsm8k", "--queries-file", "q.jsonl", "--eval-split", "validation"],
+     "--eval-split validation: task 'gsm8k' has no generated validation problems"),
 ])
 def test_genius_bad_arguments_fail_on_one_line(tmp_path, args, message):
     done = subprocess.run(FORESIGHT + args, capture_output=True, text=True, cwd=tmp_path, timeout=120)
@@ -205,3 +209,26 @@ def test_genius_run_on_countdown_trains_each_pair_ranking_without_reading_a_labe
 def test_genius_task_errors_are_one_line(args, message):
     done = foresight(*args)
     assert done.returncode == 2 and message in done.stderr and done.stderr.count("\n") == 1
+
+
+def test_genius_second_round_samples_with_the_first_rounds_model_and_trains_on_from_it(tmp_path):
+    from safetensors.torch import load_file
+
+    from foresight.tasks import stream_task
+
+    out = tmp_path / "genius"
+    done = foresight("genius", "run", "--task", "countdown", "--model", "countdown", "--queries", "3",
+                     "--eval-questions", "3", "--losses", "aco", "--rounds", "2", "--eval-split", "validation",
+                     "--steps", "2", "--train-batch-size", "2", "--learning-rate", "1e-3", "--out", str(out), "--no-progress")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["results"]) == {"base", "aco", "aco-round2"} and summary["scored_on"]["split"] == "validation"
+    sampled_by = json.loads((out / "rounds" / "2" / "aco" / "sample" / "config.json").read_text())["identity"]["model"]
+    assert sampled_by.endswith("models/aco") and summary["rounds"]["aco-round2"]["from"] == "aco"
+    first, second = (load_file(out / "models" / name / "model.safetensors") for name in ("aco", "aco-round2"))
+    assert max((second[k] - first[k]).abs().max().item() for k in first) > 1e-4  # round 2 trained on from round 1
+    validation = [q.id for q in stream_task("countdown", "validation", 3).questions()]
+    scored = [json.loads(line)["id"] for line in (out / "eval-validation" / "aco-round2" / "records.jsonl").open()]
+    assert sorted(scored) == sorted(validation) and not (out / "eval").exists()
+    report = foresight("genius", "report", str(out))
+    assert report.returncode == 0 and "aco-round2" in report.stdout and "pairs of aco-round2 (sampled by aco)" in report.stdout

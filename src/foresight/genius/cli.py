@@ -209,6 +209,9 @@ def _run(args: argparse.Namespace) -> int:
     if args.queries_file is None and config.task not in STREAM_TASKS:
         raise ConfigError(f"task '{config.task}' generates no problems ({', '.join(STREAM_TASKS)} do); "
                           "give unlabeled queries with --queries-file FILE.jsonl")
+    if config.eval_split != "heldout" and config.task not in STREAM_TASKS:
+        raise ConfigError(f"--eval-split {config.eval_split}: task '{config.task}' has no generated validation problems "
+                          f"({', '.join(STREAM_TASKS)} do); score on its held-out set (--eval-split heldout)")
     out = Path(args.out) if args.out else Path("runs") / f"genius-{config.task}-{Path(args.model).name or args.model}"
     summary = run_genius(args.model, out, config, _resampling_config(args), engine_batch_size=args.batch_size,
                          progress=not args.no_progress, queries_file=args.queries_file,
@@ -239,7 +242,8 @@ def _print_run_table(summary: dict[str, Any]) -> None:
 
     base = summary["results"]["base"]["eval"]["accuracy"]
     task = summary.get("task", "arith")
-    table = Table(title=f"Genius on {summary['model']}, task {task}: greedy CoT on held-out problems")
+    split = summary.get("scored_on", {}).get("split", "heldout")
+    table = Table(title=f"Genius on {summary['model']}, task {task}: greedy CoT on {split} problems")
     for column in ("model", "pairs", "accuracy", "vs base", "train loss", "steps", "train s"):
         table.add_column(column, justify="left" if column in ("model", "pairs") else "right")
     for name, result in summary["results"].items():
@@ -252,8 +256,10 @@ def _print_run_table(summary: dict[str, Any]) -> None:
             str(training.get("steps", "-")), f"{training['wall_time_s']:.0f}" if training else "-",
         )
     Console(width=120).print(table)
-    for value, pairs in summary.get("pair_variants", {"foresight": summary["pairs"]}).items():
+    rankings = {f"pairs by {value}": pairs for value, pairs in summary.get("pair_variants", {"foresight": summary["pairs"]}).items()}
+    rankings |= {f"pairs of {name} (sampled by {entry['from']})": entry["pairs"] for name, entry in summary.get("rounds", {}).items()}
+    for label, pairs in rankings.items():
         right = (f"; chosen right {100 * pairs['chosen_correct_share']:.1f}%, rejected right "
                  f"{100 * pairs['rejected_correct_share']:.1f}%" if "chosen_correct_share" in pairs else "")
-        print(f"pairs by {value}: {pairs['pairs']} from {pairs['queries']} queries{right}; "
+        print(f"{label}: {pairs['pairs']} from {pairs['queries']} queries{right}; "
               f"calibration region {100 * pairs['calibration_share']:.1f}%")

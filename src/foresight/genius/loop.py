@@ -6,17 +6,21 @@
    ranked by each step's own log-prob ("no foresight"),
 3. for each loss asked (default ACO and DPO, for the comparison; SimPO, IPO, ROPO and SFT on the
    chosen side too): train a copy of the base model on those pairs,
-4. greedy chain of thought on the task's held-out labelled problems: the base model and every
-   trained one.
+4. greedy chain of thought on the task's held-out labelled problems (or, while choosing
+   settings, on its validation problems): the base model and every trained one,
+5. with `--rounds R`, rounds 2..R repeat 1-4 for each loss from the model the previous round
+   trained with it: re-sampling the same queries with that model, new pairs, training on from it.
 
-Every model lives in the one run directory (`models/<loss>`, `models/<loss>-no-foresight`), and
-every stage resumes from what is there. Labels enter only in two places, both after training and
-only for reporting: the held-out evaluation, and the pair diagnostics (how often the chosen
-trajectory's answer is right vs the rejected one's), which explain a gain or its absence.
+Every model lives in the one run directory (`models/<loss>`, `models/<loss>-no-foresight`,
+`models/<loss>-round<r>`), and every stage resumes from what is there. Labels enter only in two
+places, both after training and only for reporting: the evaluation, and the pair diagnostics (how
+often the chosen trajectory's answer is right vs the rejected one's), which explain a gain or its
+absence.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -36,6 +40,8 @@ from foresight.tasks.base import Task
 
 #: Pairs file and model-name suffix per way of ranking a step's candidates.
 PAIR_VARIANTS = {"foresight": ("pairs.jsonl", ""), "step": ("pairs-no-foresight.jsonl", "-no-foresight")}
+#: Where `genius run` may take the labelled problems that score its models from.
+EVAL_SPLITS = ("heldout", "validation")
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,11 @@ class GeniusRunConfig:
     no_foresight_losses: tuple[str, ...] = option((), "losses also trained on pairs ranked by each step's own log-prob "
                                                   "instead of the foresight value (the paper's w/o-foresight ablation)",
                                                   choices=tuple(LOSSES), noun="loss")
+    rounds: int = option(1, "rounds of self-training; round r > 1 re-samples the queries with the model round r-1 "
+                         "trained with each loss and trains on from it", range=AT_LEAST_1)
+    eval_split: str = option("heldout", "labelled problems that score the models: the task's held-out set, or its "
+                             "validation seed for choosing settings without looking at the held-out set",
+                             choices=EVAL_SPLITS, noun="split")
     training: TrainingSettings = field(default_factory=TrainingSettings)
     seed: int = option(0, "seed of sampling, pairs, training and evaluation", range=SEED)
 
@@ -69,49 +80,72 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
     from foresight.eval.evaluate import evaluate
     from foresight.genius.sample import sample
     from foresight.strategies import make_strategy
-    from foresight.tasks import load_task, unlabeled_stream
+    from foresight.tasks import load_task, stream_task, unlabeled_stream
 
     started = time.perf_counter()
     held_out = load_task(config.task)
+    scored_on = held_out if config.eval_split == "heldout" else stream_task(config.task, "validation", config.eval_questions)
     labelled = None if queries_file else unlabeled_stream(config.task, config.queries)
     queries = load_queries(path=queries_file, posed_as=held_out) if queries_file else withheld(labelled)
-    queries, overlapping = _without_held_out(queries, held_out)
-    base_engine = make_engine(model_spec)
-    sampling = sample(queries, resampling, base_engine, out / "sample", seed=config.seed,
-                      batch_size=engine_batch_size, progress=progress)
-    _, records = read_sampling_run(out / "sample")
+    queries, overlapping = _without_questions_of(queries, held_out, scored_on)
     cot = make_strategy("cot")
+    engine_of = functools.lru_cache(maxsize=1)(make_engine)  # the base model samples and is scored on one load
+    eval_dir = out / ("eval" if config.eval_split == "heldout" else f"eval-{config.eval_split}")
 
-    def evaluate_model(engine: Any, name: str) -> dict[str, Any]:
-        return evaluate(held_out, cot, engine, out / "eval" / name, seed=config.seed, limit=config.eval_questions,
-                        batch_size=engine_batch_size, progress=progress)
+    def sample_with(model: str, sample_dir: Path, seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        summary = sample(queries, resampling, engine_of(model), sample_dir, seed=seed,
+                         batch_size=engine_batch_size, progress=progress)
+        return summary, read_sampling_run(sample_dir)[1]
 
-    results: dict[str, Any] = {"base": {"eval": evaluate_model(base_engine, "base")}}
+    def pairs_from(records: list[dict[str, Any]], value: str, path: Path) -> dict[str, Any]:
+        rows, stats = build_pairs(records, resampling.exploration_temperature, seed=config.seed, value=value)
+        write_pairs(rows, path)
+        return stats.as_dict() | _pair_correctness(rows, labelled)
+
+    def evaluate_model(model: str, name: str) -> dict[str, Any]:
+        return evaluate(scored_on, cot, engine_of(model), eval_dir / name, seed=config.seed,
+                        limit=config.eval_questions, batch_size=engine_batch_size, progress=progress)
+
+    def train_and_evaluate(pairs_path: Path, start_from: str, name: str, loss: str) -> dict[str, Any]:
+        model_dir = out / "models" / name
+        training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
+            pairs_path, start_from, model_dir,
+            config.training.trainer_config(out / "trainer" / name, loss, config.seed, disable_tqdm=True), lora,
+        )
+        return {"eval": evaluate_model(str(model_dir), name),
+                "training": {k: v for k, v in training.items() if k != "log_history"}}
+
+    sampling, records = sample_with(model_spec, out / "sample", config.seed)
+    results: dict[str, Any] = {"base": {"eval": evaluate_model(model_spec, "base")}}
     pair_report: dict[str, Any] = {}
     for value, losses in (("foresight", config.losses), ("step", config.no_foresight_losses)):
         if not losses:
             continue
         file_name, suffix = PAIR_VARIANTS[value]
-        rows, stats = build_pairs(records, resampling.exploration_temperature, seed=config.seed, value=value)
-        write_pairs(rows, out / file_name)
-        pair_report[value] = stats.as_dict() | _pair_correctness(rows, labelled)
+        pair_report[value] = pairs_from(records, value, out / file_name)
         for loss in losses:
-            name = loss + suffix
-            model_dir = out / "models" / name
-            training = _finished_training(model_dir, config, loss, lora) or train_on_pairs(
-                out / file_name, model_spec, model_dir,
-                config.training.trainer_config(out / "trainer" / name, loss, config.seed, disable_tqdm=True), lora,
-            )
-            results[name] = {"eval": evaluate_model(make_engine(str(model_dir)), name), "pairs": value,
-                             "training": {k: v for k, v in training.items() if k != "log_history"}}
+            results[loss + suffix] = {"pairs": value} | train_and_evaluate(out / file_name, model_spec, loss + suffix, loss)
+    rounds: dict[str, Any] = {}
+    for round_number in range(2, config.rounds + 1):
+        for loss in config.losses:
+            name, previous = round_model_name(loss, round_number), round_model_name(loss, round_number - 1)
+            round_dir = out / "rounds" / str(round_number) / loss
+            round_sampling, round_records = sample_with(str(out / "models" / previous), round_dir / "sample",
+                                                        config.seed + round_number - 1)
+            rounds[name] = {"round": round_number, "from": previous, "sampling": round_sampling,
+                            "pairs": pairs_from(round_records, "foresight", round_dir / "pairs.jsonl")}
+            results[name] = {"pairs": f"foresight, round {round_number}"} | train_and_evaluate(
+                round_dir / "pairs.jsonl", str(out / "models" / previous), name, loss)
     summary = {
         "model": model_spec,
         "task": config.task,
-        "queries": {"source": queries.source, "count": len(queries.questions), "dropped_as_held_out": overlapping},
+        "scored_on": {"split": config.eval_split, "source": scored_on.name},
+        "queries": {"source": queries.source, "count": len(queries.questions), "dropped_as_scored": overlapping},
         "config": asdict(config),
         "sampling": sampling,
         "pairs": pair_report["foresight"],
         "pair_variants": pair_report,
+        "rounds": rounds,
         "results": results,
         "wall_time_s": time.perf_counter() - started,
     }
@@ -119,10 +153,16 @@ def run_genius(model_spec: str, out: Path, config: GeniusRunConfig, resampling: 
     return summary
 
 
-def _without_held_out(queries: QuerySet, held_out: Task) -> tuple[QuerySet, int]:
-    """The queries minus any whose text is a held-out question (small generated spaces, such as
-    3-number countdown problems, repeat across seeds): self-training never sees a test question."""
-    test_texts = {q.text for q in held_out.questions()}
+def round_model_name(loss: str, round_number: int) -> str:
+    """The model a round trains with `loss`: `aco` in round 1, `aco-round2` after it."""
+    return loss if round_number == 1 else f"{loss}-round{round_number}"
+
+
+def _without_questions_of(queries: QuerySet, *scoring: Task) -> tuple[QuerySet, int]:
+    """The queries minus any whose text is a question of a scoring set (small generated spaces,
+    such as 3-number countdown problems, repeat across seeds): self-training never sees a
+    question it is scored on."""
+    test_texts = {q.text for task in scoring for q in task.questions()}
     kept = [q for q in queries.questions if q.text not in test_texts]
     return QuerySet(queries.source, kept, queries.messages), len(queries.questions) - len(kept)
 

@@ -36,8 +36,9 @@ STREAM_TASKS = ("arith", "countdown")
 
 
 #: The seeds of a generated task a command may draw from: held-out (selection, the default of
-#: `load_task`), benchmark (the README's comparisons), unlabeled (Genius's queries).
-STREAM_SPLITS = ("heldout", "benchmark", "unlabeled")
+#: `load_task`), benchmark (the README's comparisons), unlabeled (Genius's queries), validation
+#: (choosing Genius's settings before the held-out set scores them).
+STREAM_SPLITS = ("heldout", "benchmark", "unlabeled", "validation")
 
 
 def stream_task(name: str, split: str, count: int) -> Task:
@@ -49,14 +50,15 @@ def stream_task(name: str, split: str, count: int) -> Task:
         from foresight.tasks import arith
         from foresight.tasks.arith_task import ARITH_HELDOUT_STEPS, ArithTask
 
-        seed = {"heldout": arith.HELDOUT_SEED, "benchmark": arith.BENCHMARK_SEED, "unlabeled": arith.UNLABELED_SEED}[split]
+        seed = {"heldout": arith.HELDOUT_SEED, "benchmark": arith.BENCHMARK_SEED, "unlabeled": arith.UNLABELED_SEED,
+                "validation": arith.VALIDATION_SEED}[split]
         return ArithTask(seed=seed, size=count, steps=ARITH_HELDOUT_STEPS)
     if name == "countdown":
         from foresight.tasks import countdown
         from foresight.tasks.countdown_task import CountdownTask
 
         seed = {"heldout": countdown.HELDOUT_SEED, "benchmark": countdown.BENCHMARK_SEED,
-                "unlabeled": countdown.UNLABELED_SEED}[split]
+                "unlabeled": countdown.UNLABELED_SEED, "validation": countdown.VALIDATION_SEED}[split]
         return CountdownTask(seed=seed, size=count)
     raise ConfigError(f"task '{name}' generates no problems ({', '.join(STREAM_TASKS)} do)")
 

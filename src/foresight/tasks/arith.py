@@ -33,7 +33,9 @@ Seed convention (each seed is its own independent stream, see :func:`make_proble
 * ``HELDOUT_SEED`` (1): the 500-problem held-out evaluation of the embedded model;
 * ``TEST_SEED`` (2): unit tests;
 * ``BENCHMARK_SEED`` (3): the accuracy-versus-compute benchmark;
-* ``UNLABELED_SEED`` (4): Genius's unlabeled self-training queries (answers withheld).
+* ``UNLABELED_SEED`` (4): Genius's unlabeled self-training queries (answers withheld);
+* ``VALIDATION_SEED`` (5): labelled problems for choosing Genius's settings, so that the
+  held-out set scores only the settings chosen.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ HELDOUT_SEED = 1
 TEST_SEED = 2
 BENCHMARK_SEED = 3
 UNLABELED_SEED = 4
+VALIDATION_SEED = 5
 
 MIN_STEPS = 2
 MAX_STEPS = 8

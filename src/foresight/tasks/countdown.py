@@ -30,7 +30,9 @@ Seed convention (each seed is its own independent stream, see :func:`make_proble
 * ``HELDOUT_SEED`` (11): the held-out problems its properties are measured on;
 * ``TEST_SEED`` (12): unit tests;
 * ``BENCHMARK_SEED`` (13): the accuracy-versus-compute benchmark;
-* ``UNLABELED_SEED`` (14): Genius's unlabeled self-training queries (answers withheld).
+* ``UNLABELED_SEED`` (14): Genius's unlabeled self-training queries (answers withheld);
+* ``VALIDATION_SEED`` (15): labelled problems for choosing Genius's settings, so that the
+  held-out set scores only the settings chosen.
 
 Training draws its problems from ``TRAIN_SEED`` and skips any whose (numbers, target) pair
 occurs in the first problems of the other three streams.
@@ -52,6 +54,7 @@ HELDOUT_SEED = 11
 TEST_SEED = 12
 BENCHMARK_SEED = 13
 UNLABELED_SEED = 14
+VALIDATION_SEED = 15
 
 MIN_NUMBERS = 3
 MAX_NUMBERS = 5
