@@ -133,11 +133,12 @@ def _add_table_options(parser: argparse.ArgumentParser) -> None:
 def _add_run_flags(parser: argparse.ArgumentParser, out_help: str) -> None:
     """The flags every command that runs strategies over questions shares."""
     from foresight.engine.select import add_engine_arguments
-    from foresight.ranges import AT_LEAST_1, SEED
+    from foresight.options import add_seed_flag
+    from foresight.ranges import AT_LEAST_1
 
     parser.add_argument("--limit", type=AT_LEAST_1.flag(), default=None,
                         help="compute only the first N questions (the summary still covers every record in the directory)")
-    parser.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
+    add_seed_flag(parser, "every random choice")
     parser.add_argument("--out", default=None, help=out_help)
     add_engine_arguments(parser)
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")

@@ -209,3 +209,11 @@ def check_ranges(config: Any) -> None:
 def option(default: Any, help: str, **metadata: Any) -> Any:
     """A config field that is a command-line option: `field(default=..., metadata={"help": ...})`."""
     return dataclasses.field(default=default, metadata={"help": help, **metadata})
+
+
+def add_seed_flag(parser: argparse._ActionsContainer, seeds: str) -> None:
+    """`--seed`, which every command that draws at random takes: an integer in the SEED range,
+    default 0; `seeds` says what it seeds in this command's help."""
+    from foresight.ranges import SEED
+
+    parser.add_argument("--seed", type=SEED.flag(), default=0, help=f"seed of {seeds} (default 0)")

@@ -19,8 +19,8 @@ from typing import Any
 from foresight.errors import ConfigError
 from foresight.genius.losses import LOSSES
 from foresight.genius.pairs import PAIR_VALUES
-from foresight.options import Option, add_options, collect_options, config_from_args
-from foresight.ranges import AT_LEAST_1, SEED
+from foresight.options import Option, add_options, add_seed_flag, collect_options, config_from_args
+from foresight.ranges import AT_LEAST_1
 
 
 def resampling_options() -> dict[str, Option]:
@@ -59,7 +59,7 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     _add_queries_file(sample)
     sample.add_argument("--out", required=True, help="run directory for the trajectories")
     _add_engine_options(sample)
-    sample.add_argument("--seed", type=SEED.flag(), default=0, help="seed of every random choice (default 0)")
+    add_seed_flag(sample, "every random choice")
     add_options(sample.add_argument_group("re-sampling"), resampling_options(), name_owners=False)
 
     pairs = actions.add_parser("pairs", help="step-level preference pairs from a sample directory")
@@ -70,7 +70,7 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     pairs.add_argument("--value", choices=PAIR_VALUES, default="foresight",
                        help="rank a step's candidates by the foresight value f and its advantage (Genius, default) "
                             "or by the step's own mean log-prob (the no-foresight ablation)")
-    pairs.add_argument("--seed", type=SEED.flag(), default=0, help="seed of the negatives' draws (default 0)")
+    add_seed_flag(pairs, "the negatives' draws")
 
     train = actions.add_parser("train", help="train on preference pairs (TRL DPOTrainer with the Genius losses)")
     train.add_argument("--pairs", required=True, help="pairs JSONL from `foresight genius pairs`")
@@ -81,7 +81,7 @@ def add_genius_parser(commands: argparse._SubParsersAction) -> None:
     add_options(train.add_argument_group("LoRA"), lora_options(), name_owners=False)
     train.add_argument("--grad-accum", type=AT_LEAST_1.flag(), default=1, help="gradient accumulation steps (default 1)")
     train.add_argument("--max-length", type=AT_LEAST_1.flag(), default=1024, help="truncate prompt+response to this many tokens (default 1024)")
-    train.add_argument("--seed", type=SEED.flag(), default=0, help="seed of data order and initialisation (default 0)")
+    add_seed_flag(train, "data order and initialisation")
     train.add_argument("--threads", type=AT_LEAST_1.flag(), default=None, help="CPU threads for torch (default: torch's choice)")
 
     run = actions.add_parser("run", help="the whole loop on a task: sample, pairs, train each loss, evaluate before/after")

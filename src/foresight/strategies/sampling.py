@@ -39,7 +39,8 @@ class SamplingConfig:
         return f"{self.name}@{self.n}"
 
 
-def _sample_all(config: SamplingConfig, context: StrategyContext):
+def sample_all(config: SamplingConfig, context: StrategyContext):
+    """The n independent full solutions every sampling strategy starts from, in one request."""
     (completion,) = yield [
         GenerationRequest(
             context.prompt,
@@ -81,7 +82,8 @@ class BestOfNTrace(Trace):
     chosen: int
 
 
-def _solutions(samples: list[Sample], answers: list[str | None]) -> list[SampledSolution]:
+def sampled_solutions(samples: list[Sample], answers: list[str | None]) -> list[SampledSolution]:
+    """The samples as trace records, each with the answer the task extracted from it."""
     return [SampledSolution(s.text, a, s.mean_logprob, s.num_tokens) for s, a in zip(samples, answers)]
 
 
@@ -98,18 +100,18 @@ def majority_vote(answers: list[str | None], scores: list[float]) -> str | None:
 
 
 def self_consistency_program(config: SamplingConfig, context: StrategyContext) -> Program:
-    samples = yield from _sample_all(config, context)
+    samples = yield from sample_all(config, context)
     answers = [context.extract(s.text) for s in samples]
     scores = [s.mean_logprob for s in samples]
     winner = majority_vote(answers, scores)
     supporters = [i for i, a in enumerate(answers) if a == winner] or list(range(len(samples)))
     best = max(supporters, key=lambda i: scores[i])
-    trace = VoteTrace(_solutions(samples, answers), votes=answers.count(winner) if winner is not None else 0)
+    trace = VoteTrace(sampledsampled_solutions(samples, answers), votes=answers.count(winner) if winner is not None else 0)
     return StrategyResult(response=samples[best].text, answer=winner, trace=trace)
 
 
 def best_of_n_program(config: SamplingConfig, context: StrategyContext) -> Program:
-    samples = yield from _sample_all(config, context)
+    samples = yield from sample_all(config, context)
     answers = [context.extract(s.text) for s in samples]
     best = int(np.argmax([s.mean_logprob for s in samples]))
-    return StrategyResult(response=samples[best].text, answer=answers[best], trace=BestOfNTrace(_solutions(samples, answers), chosen=best))
+    return StrategyResult(response=samples[best].text, answer=answers[best], trace=BestOfNTrace(sampled_solutions(samples, answers), chosen=best))

@@ -26,7 +26,7 @@ from foresight.engine.types import Sample
 from foresight.errors import OptionValueError
 from foresight.options import option
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
-from foresight.strategies.sampling import SampledSolution, SamplingConfig, _sample_all, _solutions
+from foresight.strategies.sampling import SampledSolution, SamplingConfig, sample_all, sampled_solutions
 
 WEIGHTS = ("mean_logprob", "sum", "none")
 
@@ -95,7 +95,7 @@ def weighted_tally(answers: list[str | None], log_weights: list[float], scores: 
 
 
 def weighted_vote_program(config: WeightedVoteConfig, context: StrategyContext) -> Program:
-    samples = yield from _sample_all(config, context)
+    samples = yield from sample_all(config, context)
     answers = [context.extract(s.text) for s in samples]
     scores = [s.mean_logprob for s in samples]
     weights = [log_weight(config.weight, s) for s in samples]
@@ -103,5 +103,5 @@ def weighted_vote_program(config: WeightedVoteConfig, context: StrategyContext) 
     winner = tally[0].answer if tally else None
     supporters = [i for i, a in enumerate(answers) if a == winner] or list(range(len(samples)))
     best = max(supporters, key=lambda i: scores[i])
-    trace = WeightedVoteTrace(_solutions(samples, answers), weights, tally, chosen=best)
+    trace = WeightedVoteTrace(sampled_solutions(samples, answers), weights, tally, chosen=best)
     return StrategyResult(response=samples[best].text, answer=winner, trace=trace)
