@@ -106,7 +106,7 @@ def self_consistency_program(config: SamplingConfig, context: StrategyContext) -
     winner = majority_vote(answers, scores)
     supporters = [i for i, a in enumerate(answers) if a == winner] or list(range(len(samples)))
     best = max(supporters, key=lambda i: scores[i])
-    trace = VoteTrace(sampledsampled_solutions(samples, answers), votes=answers.count(winner) if winner is not None else 0)
+    trace = VoteTrace(sampled_solutions(samples, answers), votes=answers.count(winner) if winner is not None else 0)
     return StrategyResult(response=samples[best].text, answer=winner, trace=trace)
 
 
