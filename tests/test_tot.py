@@ -13,7 +13,8 @@ from foresight.driver import Driver, Job
 from foresight.engine.types import Completion
 from foresight.errors import OptionValueError
 from foresight.strategies import StrategyContext, make_strategy
-from foresight.strategies.tot import STEP_PREFIX, TotConfig, TotTrace, parse_choice, tot_program
+from foresight.strategies.stepwise import STEP_PREFIX
+from foresight.strategies.tot import TotConfig, TotTrace, parse_choice, tot_program
 from foresight.tasks.arith_task import ArithTask
 from foresight.tasks.countdown_judge import VOTE_INSTRUCTION
 

@@ -48,11 +48,10 @@ from typing import Generator
 from foresight.driver import Program
 from foresight.engine.types import Completion, GenerationRequest, Sample
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT, UNIT_INTERVAL, Range
+from foresight.ranges import AT_LEAST_1, POSITIVE, UNIT_INTERVAL, Range
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
-from foresight.strategies.phi import STEP_PREFIX
 from foresight.strategies.selection import softmax
-from foresight.strategies.stepwise import Beam, Candidate, complete_beams, draw_next_beams, roll_out_steps
+from foresight.strategies.stepwise import BaselineStepSettings, Beam, Candidate, complete_beams, draw_next_beams, roll_out_steps
 from foresight.tasks.countdown_judge import CORRECT, INCORRECT, step_check_prompt
 
 JUDGE_INSTRUCTION = (
@@ -69,7 +68,7 @@ UNIT_CLOSED = Range(lambda v: 0 <= v <= 1, "in [0, 1]")
 
 
 @dataclass(frozen=True)
-class GuidedConfig:
+class GuidedConfig(BaselineStepSettings):
     """Guided decoding settings: M, N, T the released script's, λ, τ0, α Xie et al.'s."""
 
     name: str = "guided"
@@ -79,19 +78,13 @@ class GuidedConfig:
     likelihood_weight: float = option(0.5, "lambda in E = prod C^(1-lambda) * P^lambda: the weight of the step likelihood")
     selection_temperature: float = option(0.5, "tau0: beams are drawn by exp(E/tau), tau = tau0 * decay^(step-1)")
     temperature_decay: float = option(0.5, "alpha, the annealing factor of tau per step (1 keeps tau fixed)")
-    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    completion_temperature: float = option(1.0, "temperature of the final completions")
-    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a final completion's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps")
-        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
         UNIT_CLOSED.check(self, "likelihood_weight")
         UNIT_INTERVAL.check(self, "temperature_decay")
-        POSITIVE.check(self, "selection_temperature", "step_temperature")
-        NON_NEGATIVE.check(self, "completion_temperature")
+        POSITIVE.check(self, "selection_temperature")
 
     @property
     def label(self) -> str:

@@ -34,16 +34,15 @@ from typing import Generator
 from foresight.driver import Program
 from foresight.engine.types import Completion, GenerationRequest
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
+from foresight.ranges import AT_LEAST_1, NON_NEGATIVE
 from foresight.strategies.base import StrategyContext, StrategyResult, Trace
-from foresight.strategies.phi import STEP_PREFIX
-from foresight.strategies.stepwise import Beam, complete_beams
+from foresight.strategies.stepwise import BaselineStepSettings, Beam, complete_beams
 
 Requests = Generator[list[GenerationRequest], list[Completion], None]
 
 
 @dataclass(frozen=True)
-class MCTSConfig:
+class MCTSConfig(BaselineStepSettings):
     """MCTS settings; defaults are the released script's (notes §3)."""
 
     name: str = "mcts"
@@ -53,17 +52,11 @@ class MCTSConfig:
     exploration_weight: float = option(1.0, "w in the UCT exploration term")
     uct_with_fast_reward: bool = option(
         True, "value unvisited children by their fast reward, as RAP does (off: Q = 0, as the released script)")
-    step_temperature: float = option(0.6, "sampling temperature of child steps")
-    completion_temperature: float = option(1.0, "temperature of the final completion of a path that did not finish")
-    step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on the final completion's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "iterations", "max_depth", "rollouts")
-        TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
-        NON_NEGATIVE.check(self, "exploration_weight", "completion_temperature")
-        POSITIVE.check(self, "step_temperature")
+        NON_NEGATIVE.check(self, "exploration_weight")
 
     @property
     def label(self) -> str:

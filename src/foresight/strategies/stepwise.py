@@ -26,21 +26,45 @@ STEP_PREFIX = "The reasoning steps are:\n\n"
 
 
 @dataclass(frozen=True)
-class StepSearchSettings:
-    """The settings every step-level search shares, defined once for φ-Decoding, predictive
-    decoding and Genius's re-sampling: how candidate steps and foresight rollouts are sampled
-    and capped, and the text the solution opens with."""
+class StepSettings:
+    """The settings every step-level search shares, defined once: how candidate steps are
+    sampled and capped, the cap on the completion that ends a solution, and the text the
+    solution opens with."""
 
     step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    foresight_temperature: float = option(1.0, "sampling temperature of foresight rollouts and final completions")
     step_prefix: str = option(STEP_PREFIX, "text opening the assistant turn before the first step")
     max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a foresight rollout's or final completion's tokens")
+    max_tokens: int = option(512, "cap on the tokens of a completion that ends a solution (a foresight rollout "
+                                  "or a final completion)")
 
     def __post_init__(self) -> None:
         TOKEN_COUNT.check(self, "max_step_tokens", "max_tokens")
         POSITIVE.check(self, "step_temperature")
+
+
+@dataclass(frozen=True)
+class StepSearchSettings(StepSettings):
+    """The step settings of the searches that look ahead (φ-Decoding, predictive decoding,
+    Genius's re-sampling): their foresight rollouts and final completions share one temperature."""
+
+    foresight_temperature: float = option(1.0, "sampling temperature of foresight rollouts and final completions")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
         NON_NEGATIVE.check(self, "foresight_temperature")
+
+
+@dataclass(frozen=True)
+class BaselineStepSettings(StepSettings):
+    """The step settings of the baselines that finish each path with one final completion
+    (Tree-of-Thought, MCTS, guided decoding), which the authors' scripts sample at a
+    temperature of its own."""
+
+    completion_temperature: float = option(1.0, "temperature of the final completions")
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        NON_NEGATIVE.check(self, "completion_temperature")
 
 
 @dataclass

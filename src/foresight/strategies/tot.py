@@ -45,10 +45,9 @@ from foresight.driver import Program
 from foresight.engine.types import GenerationRequest, Sample
 from foresight.errors import OptionValueError
 from foresight.options import option
-from foresight.ranges import AT_LEAST_1, NON_NEGATIVE, POSITIVE, TOKEN_COUNT
+from foresight.ranges import AT_LEAST_1, POSITIVE, TOKEN_COUNT
 from foresight.strategies.base import Message, StrategyContext, StrategyResult, Trace
-from foresight.strategies.phi import STEP_PREFIX
-from foresight.strategies.stepwise import Beam, Candidate, Requests, accept, complete_beams, roll_out_steps
+from foresight.strategies.stepwise import BaselineStepSettings, Beam, Candidate, Requests, accept, complete_beams, roll_out_steps
 from foresight.tasks.countdown_judge import vote_prompt
 
 UNPARSABLE_VOTES = ("abstain", "random")
@@ -56,7 +55,7 @@ _CHOICE = re.compile(r"best choice is\s*:?\s*(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
-class TotConfig:
+class TotConfig(BaselineStepSettings):
     """Tree-of-Thought settings; defaults are the authors' script's (released-baselines §2)."""
 
     name: str = "tot"
@@ -69,17 +68,12 @@ class TotConfig:
     vote_max_tokens: int = option(4096, "cap on one vote's tokens")
     unparsable_vote: str = option("abstain", "a vote with no parsable choice id abstains, or votes for a random id "
                                              "(random, the script's rule)", choices=UNPARSABLE_VOTES)
-    step_temperature: float = option(0.6, "sampling temperature of candidate steps")
-    completion_temperature: float = option(1.0, "temperature of the final completions")
-    step_prefix: str = option(STEP_PREFIX, "opens the assistant turn before the first step")
-    max_step_tokens: int = option(128, "cap on one step's tokens")
-    max_tokens: int = option(512, "cap on a final completion's tokens")
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         AT_LEAST_1.check(self, "beams", "rollouts", "max_steps", "votes", "final_votes")
-        TOKEN_COUNT.check(self, "vote_max_tokens", "max_step_tokens", "max_tokens")
-        POSITIVE.check(self, "vote_temperature", "step_temperature")
-        NON_NEGATIVE.check(self, "completion_temperature")
+        TOKEN_COUNT.check(self, "vote_max_tokens")
+        POSITIVE.check(self, "vote_temperature")
         if self.unparsable_vote not in UNPARSABLE_VOTES:
             raise OptionValueError("unparsable_vote", f"one of {', '.join(UNPARSABLE_VOTES)}", self.unparsable_vote)
 
