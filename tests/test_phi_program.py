@@ -7,8 +7,7 @@ exactly; the real-model tests check seeding and the trace on the embedded model.
 
 import dataclasses
 
-import numpy as np
-from scripted import context, drive, sample
+from scripted import drive, sample
 
 from foresight.strategies import make_strategy
 from foresight.strategies.phi import PhiConfig, phi_program
@@ -91,21 +90,10 @@ def test_released_preset_differs_exactly_where_the_spec_says():
 
 
 def test_same_seed_same_search_on_the_real_model(arith_engine, arith_prompt):
-    from foresight.driver import Driver, Job
+    from strategy_checks import same_seed_same_search
 
     config = PhiConfig(max_steps=5)
-
-    def run(seed):
-        out = {}
-        program = phi_program(config, context(arith_prompt, lambda t: t, np.random.default_rng(seed), arith_engine.render_chat))
-        Driver(arith_engine).run([Job("q", program)], lambda key, result, usage: out.update(result=result, usage=usage))
-        return out
-
-    first, again, other = run(1), run(1), run(2)
-    assert first["result"].trace == again["result"].trace and first["result"].response == again["result"].response
-    assert first["result"].trace != other["result"].trace
-    assert first["usage"].generated_tokens > 0
-    steps = first["result"].trace.steps
+    steps = same_seed_same_search(phi_program, config, arith_engine, arith_prompt)["result"].trace.steps
     assert 1 <= len(steps) <= 5 and all(len(s.candidates) <= config.beams * config.rollouts for s in steps)
 
 
