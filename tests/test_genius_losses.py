@@ -7,7 +7,7 @@ import torch
 
 from foresight.genius.losses import (
     LOSSES, LossSettings, PairLogps, aco_loss, aco_released_loss, aco_weight, dpo_loss, ipo_loss, released_aco_weight,
-    ropo_loss, sft_loss, simpo_loss,
+    ropo_loss, sft_loss, simpo_loss, training_loss,
 )
 
 
@@ -82,6 +82,9 @@ def test_dpo_simpo_ipo_ropo_sft_on_hand_numbers():
     assert ropo_loss(batch, settings).item() == pytest.approx(
         0.1 * -math.log(sigmoid(0.5 * h)) + 0.2 * sigmoid(-0.5 * h), rel=1e-6)
     assert sft_loss(batch, settings).mean().item() == pytest.approx(10.0 / 10.0)
+    with_nll = LossSettings(beta=0.5, nll_weight=0.3)
+    assert training_loss("dpo", batch, with_nll).item() == pytest.approx(-math.log(sigmoid(0.5 * h)) + 0.3 * 1.0)
+    assert training_loss("dpo", batch, settings).item() == pytest.approx(dpo_loss(batch, settings).item())
 
 
 def test_sft_is_the_token_mean_over_the_batch():

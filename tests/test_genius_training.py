@@ -97,8 +97,13 @@ def test_one_step_changes_the_weights_lowers_the_batch_loss_and_uses_the_advanta
         aco_calibrated = trainer.compute_loss(trainer.model, calibration).item()
         trainer.args.loss = "dpo"
         dpo = trainer.compute_loss(trainer.model, dict(batch)).item()
+        trainer.args.loss = "sft"
+        sft = trainer.compute_loss(trainer.model, dict(batch)).item()
+        trainer.args.loss, trainer.args.nll_weight = "dpo", 0.5
+        dpo_with_nll = trainer.compute_loss(trainer.model, dict(batch)).item()
     assert aco_normal == pytest.approx(dpo, rel=1e-6)
     assert aco_calibrated != pytest.approx(dpo, rel=1e-4)
+    assert dpo_with_nll == pytest.approx(dpo + 0.5 * sft, rel=1e-6)  # --nll-weight reaches the trainer's loss
 
 
 def test_the_loss_refuses_a_batch_whose_advantages_were_dropped(sampled, tmp_path):

@@ -49,6 +49,7 @@ class LossSettings:
     simpo_gamma: float = 1.0  # SimPO's target margin γ
     ropo_alpha: float = 0.2  # ROPO: weight of the noise-tolerant term σ(−β·h)
     ropo_gamma: float = 0.1  # ROPO: weight of the DPO term
+    nll_weight: float = 0.0  # weight of the chosen side's per-token NLL added to any loss (RPO); 0: none
 
 
 def aco_weight(advantage_chosen: torch.Tensor, advantage_rejected: torch.Tensor, alpha: float) -> torch.Tensor:
@@ -140,3 +141,12 @@ NEEDS_ADVANTAGES = frozenset({"aco", "aco-released"})
 
 #: Losses that compare against a reference model (the others need no reference forward pass).
 NEEDS_REFERENCE = frozenset({"aco", "aco-released", "dpo", "ipo", "ropo"})
+
+
+def training_loss(name: str, pairs: PairLogps, settings: LossSettings) -> torch.Tensor:
+    """The per-pair loss `name`, plus `settings.nll_weight` times the chosen side's per-token
+    negative log-likelihood (RPO's regulariser, Pang et al. 2024). DPO-family losses can lower
+    the chosen trajectory's likelihood along with the rejected one's (likelihood displacement);
+    on a small model that undoes what it could do before, and the NLL term holds it up."""
+    loss = LOSSES[name](pairs, settings)
+    return loss + settings.nll_weight * sft_loss(pairs, settings) if settings.nll_weight else loss

@@ -19,7 +19,7 @@ from typing import Any
 from foresight.genius.losses import NEEDS_ADVANTAGES
 from foresight.genius.pairs import read_pairs
 from foresight.options import check_ranges, option
-from foresight.ranges import AT_LEAST_0, AT_LEAST_1, FRACTION, POSITIVE
+from foresight.ranges import AT_LEAST_0, AT_LEAST_1, FRACTION, NON_NEGATIVE, POSITIVE
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ class TrainingSettings:
     epochs: float = option(1.0, "passes over the pairs", range=POSITIVE)
     batch_size: int = option(32, "pairs per device per optimizer step", flag="train-batch-size", range=AT_LEAST_1)
     warmup: float = option(0.1, "learning-rate warm-up as a share of steps, in [0, 1)", range=FRACTION)
+    nll_weight: float = option(0.0, "weight of a per-token NLL term on the chosen trajectory added to the loss (RPO); "
+                               "0 = the loss alone, as in the paper", range=NON_NEGATIVE)
 
     def __post_init__(self) -> None:
         check_ranges(self)
@@ -46,7 +48,7 @@ class TrainingSettings:
         return GeniusConfig(
             output_dir=str(output_dir), loss=loss, beta=self.beta, alpha=self.alpha,
             learning_rate=self.learning_rate, num_train_epochs=self.epochs,
-            per_device_train_batch_size=self.batch_size, warmup_steps=self.warmup, seed=seed,
+            per_device_train_batch_size=self.batch_size, warmup_steps=self.warmup, nll_weight=self.nll_weight, seed=seed,
             logging_steps=1, save_strategy="no", report_to=[], **extra,
         )
 
@@ -99,6 +101,7 @@ def train_on_pairs(pairs_path: Path, model_spec: str, out_dir: Path, config: Any
         "epochs": config.num_train_epochs,
         "batch_size": config.per_device_train_batch_size,
         "warmup": config.warmup_steps,
+        "nll_weight": config.nll_weight,
         "seed": config.seed,
         "steps": trainer.state.global_step,
         "processes": trainer.accelerator.num_processes,

@@ -21,7 +21,7 @@ import torch
 from trl import DPOConfig, DPOTrainer
 from trl.trainer.dpo_trainer import DataCollatorForPreference
 
-from foresight.genius.losses import LOSSES, NEEDS_ADVANTAGES, NEEDS_REFERENCE, LossSettings, PairLogps
+from foresight.genius.losses import LOSSES, NEEDS_ADVANTAGES, NEEDS_REFERENCE, LossSettings, PairLogps, training_loss
 from foresight.genius.pairs import ADVANTAGE_COLUMNS
 
 # TRL still passes transformers' renamed gradient-checkpointing options; the notice is for TRL's
@@ -39,6 +39,7 @@ class GeniusConfig(DPOConfig):
     simpo_gamma: float = field(default=1.0, metadata={"help": "SimPO's target margin γ"})
     ropo_alpha: float = field(default=0.2, metadata={"help": "ROPO's weight on σ(-β·h)"})
     ropo_gamma: float = field(default=0.1, metadata={"help": "ROPO's weight on the DPO term"})
+    nll_weight: float = field(default=0.0, metadata={"help": "weight of the chosen side's per-token NLL added to the loss (RPO)"})
     precompute_ref_log_probs: bool = field(
         default=True, metadata={"help": "compute reference log-probs once before training (no reference model kept)"}
     )
@@ -56,12 +57,15 @@ class GeniusConfig(DPOConfig):
             raise ValueError(f"unknown loss '{self.loss}'; choose one of: {', '.join(LOSSES)}")
         if self.alpha <= 0:
             raise ValueError(f"alpha must be > 0, got {self.alpha}")
+        if self.nll_weight < 0:
+            raise ValueError(f"nll_weight must be >= 0, got {self.nll_weight}")
         super().__post_init__()
 
     @property
     def loss_settings(self) -> LossSettings:
         return LossSettings(beta=self.beta, alpha=self.alpha, simpo_beta=self.simpo_beta,
-                            simpo_gamma=self.simpo_gamma, ropo_alpha=self.ropo_alpha, ropo_gamma=self.ropo_gamma)
+                            simpo_gamma=self.simpo_gamma, ropo_alpha=self.ropo_alpha, ropo_gamma=self.ropo_gamma,
+                            nll_weight=self.nll_weight)
 
 
 @dataclass
@@ -149,7 +153,7 @@ class GeniusTrainer(DPOTrainer):
             advantage_chosen=advantages.get("advantage_chosen"),
             advantage_rejected=advantages.get("advantage_rejected"),
         )
-        loss = LOSSES[args.loss](pairs, args.loss_settings).mean()
+        loss = training_loss(args.loss, pairs, args.loss_settings).mean()
         self._log_pair_metrics(mode, pairs)
         return (loss, outputs) if return_outputs else loss
 
