@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 import pytest
+import torch
 
 from foresight.errors import DataError
 from foresight.tasks import load_task
@@ -108,6 +109,36 @@ def test_training_skips_every_problem_of_the_evaluation_streams():
     assert not {problem_key(user) for user in seen} & held_out
     assert any(user.startswith("Evaluate this problem") for user in seen)
     assert any(user.startswith("Given an problem") for user in seen)
+
+
+def test_drill_loss_result_keeps_labels_only_on_each_lines_result_and_the_closing_eos():
+    from transformers import AutoTokenizer
+
+    from foresight.models import countdown_model_dir
+    from foresight.models.train_arith import ANSWER_PREFIX, IGNORE_INDEX
+    from foresight.models.train_countdown import DRILL_PROMPT, build_countdown_arg_parser, drill_answer, encode_training_turns
+
+    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).drill_loss == "all"  # the defaults reproduce H
+    tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
+    # results of one token (36), of digits BPE did not merge (47 -> "▁4" "7") and of a merge plus a digit (100)
+    drill = "56 - 9 = 47\n47 * 2 = 94\n12 + 88 = 100\n35 + 1 = 36"
+    turns = [(DRILL_PROMPT, drill), ("Use 2 3 5 7 to make 40.", ANSWER_PREFIX + RIGHT)]
+    ids_all, labels_all = encode_training_turns(tokenizer, turns, "all")
+    ids_result, labels_result = encode_training_turns(tokenizer, turns, "result")
+    assert torch.equal(ids_all, ids_result)
+
+    def labelled(labels) -> str:
+        return "".join(tokenizer.convert_ids_to_tokens(labels[labels != IGNORE_INDEX].tolist())).replace("▁", " ")
+
+    assert labelled(labels_all[0]) == drill.replace("\n", "<0x0A>") + "</s>"
+    assert labelled(labels_result[0]) == " 47 94 100 36</s>"
+    assert torch.equal(labels_all[1], labels_result[1])  # solution answers keep every label
+
+    rng = np.random.default_rng(0)
+    drills = [drill_answer(rng, 16) for _ in range(4)]
+    _, labels = encode_training_turns(tokenizer, [(DRILL_PROMPT, d) for d in drills], "result")
+    for answer, row in zip(drills, labels):
+        assert labelled(row) == "".join(f" {line.split(' = ')[1]}" for line in answer.split("\n")) + "</s>"
 
 
 def test_the_solver_counts_solutions():

@@ -11,7 +11,8 @@ different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.ta
   bending a sum onto the target, and its likelihood then tells the two apart;
 * a ``--drill-share`` of the steps are arithmetic drills: the prompt ``Compute each step.``
   answered by legal steps ``a op b = c`` on an intermediate result, the arithmetic a
-  solution's later lines need and rarely show;
+  solution's later lines need and rarely show; with ``--drill-loss result`` a drill's loss
+  covers only the result of each line (and the closing ``</s>``), not its random operands;
 * a ``--check-share`` of the steps are batches of step-check prompts and a ``--vote-share``
   batches of vote prompts (:mod:`foresight.tasks.countdown_judge`), answered with the exact
   solver's label. Judge batches are their own batches so that their long prompts do not pad
@@ -28,6 +29,7 @@ The shipped model in ``foresight/models/countdown`` was produced by the defaults
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 import sys
 from collections.abc import Iterator
@@ -39,6 +41,7 @@ import torch
 from foresight.models.train_arith import (
     ANSWER_PREFIX,
     CHAT_TEMPLATE,
+    IGNORE_INDEX,
     LOG_EVERY,
     TrainingResult,
     build_arg_parser,
@@ -72,6 +75,8 @@ FAILURE_TRIES = 20
 VARIANTS_HEADING = "## Variants tried"
 DRILL_PROMPT = "Compute each step."
 DRILL_MIN_OPERAND = 10
+DRILL_RESULT_RE = re.compile(r"= (\d+)$", re.MULTILINE)  # the result of an ``a op b = c`` drill line
+DRILL_LOSSES = ("all", "result")
 KIND_STREAM = 20_000_000  # generator of the batch kinds: apart from the problem and tokenizer draws
 
 
@@ -89,6 +94,8 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--vote-share", type=float, default=0.05, help="share of steps that are vote batches")
     parser.add_argument("--drill-share", type=float, default=0.0, help="share of steps that are arithmetic drill batches")
     parser.add_argument("--drill-lines", type=int, default=16, help="step lines per drill answer")
+    parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="all",
+                        help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
     parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
     return parser
@@ -138,6 +145,37 @@ def drill_answer(rng: np.random.Generator, lines: int) -> str:
         numbers = tuple(int(x) for x in rng.integers(NUMBER_RANGE[0], NUMBER_RANGE[1] + 1, size=int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1))))
         out += [f"{s.a} {s.op} {s.b} = {s.result}" for s in random_path(rng, numbers) if s.a >= DRILL_MIN_OPERAND]
     return "\n".join(out[:lines])
+
+
+def drill_result_mask(tokenizer, user: str, answer: str) -> list[bool]:
+    """For each token of ``bos + chat(user, answer)`` (as :func:`encode_turns` encodes it): is it
+    part of a drill line's result number, or the closing ``</s>``?
+
+    A result may be several tokens (numbers BPE did not merge are split into digits, ``▁9 4``);
+    a token counts when its characters overlap the result's digits."""
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False)
+    full = tokenizer.apply_chat_template([{"role": "user", "content": user}, {"role": "assistant", "content": answer}], tokenize=False)
+    if not full.startswith(prompt + answer):
+        raise ValueError("the chat template does not render the answer right after the generation prompt")
+    spans = [(len(prompt) + m.start(1), len(prompt) + m.end(1)) for m in DRILL_RESULT_RE.finditer(answer)]
+    offsets = tokenizer(full, return_offsets_mapping=True)["offset_mapping"]
+    mask = [any(start < end and stop > begin for begin, end in spans) for start, stop in offsets]
+    mask[-1] = True  # </s>
+    return mask
+
+
+def encode_training_turns(tokenizer, turns: list[tuple[str, str]], drill_loss: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`encode_turns`; with ``drill_loss="result"`` the labels of drill answers (prompt
+    ``DRILL_PROMPT``) are kept only on each line's result and the closing ``</s>``."""
+    input_ids, labels = encode_turns(tokenizer, turns)
+    if drill_loss == "result":
+        for row, (user, answer) in enumerate(turns):
+            if user == DRILL_PROMPT:
+                mask = drill_result_mask(tokenizer, user, answer)
+                keep = torch.zeros(labels.shape[1], dtype=torch.bool)
+                keep[: len(mask)] = torch.tensor(mask)
+                labels[row, ~keep] = IGNORE_INDEX
+    return input_ids, labels
 
 
 def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tuple[str, str]]]:
@@ -208,6 +246,8 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
         f"**Stopped early by the {args.minutes}-minute cap after {result.steps_done} of {args.steps} steps: "
         "this run is not reproducible step for step.**\n\n" if result.stopped_by_time_cap else ""
     )
+    drill_loss_text = ("loss on every answer token" if args.drill_loss == "all"
+                       else "loss on each line's result and the closing `</s>` only")
     text = f"""# Training record of this model
 
 {cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
@@ -222,7 +262,7 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   balanced Correct / Incorrect), {100 * args.vote_share:.0f}% a batch of {max(1, args.judge_batch_size // 2)} vote prompts
   (labels from the exact solver, see `foresight.tasks.countdown_judge`), {100 * args.drill_share:.0f}% a batch of
   {max(1, args.batch_size // 2)} arithmetic drills (`{DRILL_PROMPT}` answered by {args.drill_lines} legal steps `a op b = c`
-  with an operand of {DRILL_MIN_OPERAND} or more)
+  with an operand of {DRILL_MIN_OPERAND} or more; {drill_loss_text})
 - Steps: {result.steps_done}; AdamW (peak lr {args.lr}, warmup {args.warmup_steps}, cosine to lr/10,
   weight decay {args.weight_decay})
 {model_record(args, model, result, "answer tokens")}
@@ -243,7 +283,7 @@ def main(argv: list[str] | None = None) -> int:
                                 split_digits=args.split_digits)
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
-    batches = (encode_turns(tokenizer, turns) for turns in training_turns(args, excluded_problems()))
+    batches = (encode_training_turns(tokenizer, turns, args.drill_loss) for turns in training_turns(args, excluded_problems()))
     result = train(model, tokenizer, args, batches)
     save_model(args.out, model, tokenizer)
     write_training_record(args.out, argv, args, model, result)
