@@ -191,3 +191,30 @@ def test_data_files_of_countdown_problems(tmp_path):
 def test_a_response_that_writes_phis_prefix_itself_is_read():
     assert check_solution(NUMBERS, TARGET, STEP_PREFIX + RIGHT)
     assert not check_solution(NUMBERS, TARGET, "Some words\n" + RIGHT)
+
+
+def test_numbers_that_cannot_reach_the_target_range_are_redrawn_rather_than_failing():
+    from foresight.tasks.countdown import generate_problem
+
+    class NeverRedrawsByChance:
+        """A real generator whose first numbers are 1 1 1 (no path reaches 10) and whose chance
+        redraws never fire, so only the forced redraw can end the search."""
+
+        def __init__(self):
+            self.inner, self.first = np.random.default_rng(0), True
+
+        def integers(self, *args, size=None):
+            if self.first and size is not None:
+                self.first = False
+                return np.ones(size, dtype=int)
+            return self.inner.integers(*args, size=size)
+
+        def random(self):
+            return 1.0
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+    problem = generate_problem(NeverRedrawsByChance(), 3)
+    assert problem.numbers != (1, 1, 1) and 10 <= problem.target <= 99
+    assert check_solution(problem.numbers, problem.target, problem.solution)
