@@ -40,7 +40,10 @@ _ERRORS = {status: {"model": schemas.ErrorBody, "description": text} for status,
     (404, "model not served"), (413, "request body too large"), (429, "too many requests in flight for this key"),
     (502, "the inference server behind foresight failed"), (504, "the search ran past --request-timeout"),
 )}
-_STREAM = {200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+#: A server-sent event as clients parse it: the chunk's JSON (or [DONE]) in `data`.
+_SSE_EVENT = {"type": "object", "required": ["data"], "properties": {
+    "data": {"type": "string"}, "event": {"type": "string"}, "id": {"type": "string"}, "retry": {"type": "integer"}}}
+_STREAM = {200: {"content": {"text/event-stream": {"schema": _SSE_EVENT}},
                  "description": "the completion; with stream: true, server-sent events"}}
 
 
