@@ -218,3 +218,23 @@ def test_numbers_that_cannot_reach_the_target_range_are_redrawn_rather_than_fail
     problem = generate_problem(NeverRedrawsByChance(), 3)
     assert problem.numbers != (1, 1, 1) and 10 <= problem.target <= 99
     assert check_solution(problem.numbers, problem.target, problem.solution)
+
+
+def test_number_tokens_make_every_result_one_token_after_a_space_and_at_a_lines_start(tmp_path):
+    from foresight.models.train_arith import CHAT_TEMPLATE, build_tokenizer
+    from foresight.models.train_countdown import NUMBER_TOKEN_RANGE, tokenizer_corpus
+
+    def split_numbers(number_tokens: bool) -> list[str]:
+        tokenizer = build_tokenizer(tmp_path / str(number_tokens), 768, 512, tokenizer_corpus(number_tokens),
+                                    CHAT_TEMPLATE, split_digits=False)
+        prefix = len(tokenizer("x\n", add_special_tokens=False)["input_ids"])
+        split = []
+        for n in range(NUMBER_TOKEN_RANGE[0], NUMBER_TOKEN_RANGE[1] + 1):
+            if len(tokenizer(f" {n}", add_special_tokens=False)["input_ids"]) != 1:
+                split.append(f" {n}")
+            if len(tokenizer(f"x\n{n}", add_special_tokens=False)["input_ids"]) != prefix + 1:
+                split.append(f"{n}")
+        return split
+
+    assert split_numbers(True) == []
+    assert len(split_numbers(False)) > 50  # BPE alone leaves most results as digits

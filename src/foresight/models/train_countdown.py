@@ -77,6 +77,8 @@ DRILL_PROMPT = "Compute each step."
 DRILL_MIN_OPERAND = 10
 DRILL_RESULT_RE = re.compile(r"= (\d+)$", re.MULTILINE)  # the result of an ``a op b = c`` drill line
 DRILL_LOSSES = ("all", "result")
+NUMBER_TOKEN_RANGE = (1, 100)  # every legal step result
+NUMBER_TOKEN_REPEATS = 300  # corpus repeats of each number: enough for BPE to merge them all
 KIND_STREAM = 20_000_000  # generator of the batch kinds: apart from the problem and tokenizer draws
 
 
@@ -97,6 +99,8 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="all",
                         help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
     parser.add_argument("--split-digits", action="store_true", help="tokenizer with one token per digit (default: numbers are tokens)")
+    parser.add_argument("--number-tokens", action="store_true",
+                        help="every whole number 1-100 one token, after a space or at a line's start (default: only the numbers BPE merges from the corpus)")
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
     return parser
 
@@ -223,9 +227,17 @@ def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tup
         yield batch
 
 
-def tokenizer_corpus() -> list[str]:
-    """Lines of training text (questions, answers, judge prompts) for SentencePiece."""
+def tokenizer_corpus(number_tokens: bool = False) -> list[str]:
+    """Lines of training text (questions, answers, judge prompts) for SentencePiece.
+
+    With ``number_tokens`` the corpus also repeats every number of ``NUMBER_TOKEN_RANGE``
+    after a space and alone on a line, so that BPE makes each one a single token in both
+    places: a step's arithmetic is then one lookup (a, op, b) -> c whatever the result,
+    where BPE alone leaves rarer results such as 47 as two digit tokens."""
     lines = [ANSWER_PREFIX.strip()]
+    if number_tokens:
+        numbers = [str(n) for n in range(NUMBER_TOKEN_RANGE[0], NUMBER_TOKEN_RANGE[1] + 1)]
+        lines += [" " + " ".join(numbers), *numbers] * NUMBER_TOKEN_REPEATS
     for index in range(TOKENIZER_CORPUS_PROBLEMS):
         rng = np.random.default_rng([TRAIN_SEED, 10_000_000 + index])
         problem = generate_problem(rng, int(rng.integers(MIN_NUMBERS, MAX_NUMBERS + 1)))
@@ -279,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return 2
     torch.set_num_threads(args.threads)
-    tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(), CHAT_TEMPLATE,
+    tokenizer = build_tokenizer(args.out, args.vocab_size, args.max_positions, tokenizer_corpus(args.number_tokens), CHAT_TEMPLATE,
                                 split_digits=args.split_digits)
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
