@@ -238,3 +238,12 @@ def test_number_tokens_make_every_result_one_token_after_a_space_and_at_a_lines_
 
     assert split_numbers(True) == []
     assert len(split_numbers(False)) > 50  # BPE alone leaves most results as digits
+
+
+def test_contradictory_tokenizer_options_are_one_line_errors_before_training(tmp_path, capsys):
+    from foresight.models.train_countdown import main
+
+    assert main(["--out", str(tmp_path / "m"), "--number-tokens", "--split-digits"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "foresight build-model countdown: error: --number-tokens needs merged digits: drop --split-digits"
+    assert not (tmp_path / "m").exists()  # nothing trained or written

@@ -124,7 +124,7 @@ def honest_failure(rng: np.random.Generator, numbers: tuple[int, ...], target: i
 
 
 def mixture_error(args: argparse.Namespace) -> str | None:
-    """What makes the data mixture impossible to draw from (None when it is fine)."""
+    """What makes the data mixture or the tokenizer options impossible (None when they are fine)."""
     if min(args.count_weights) < 0 or sum(args.count_weights) <= 0:
         return "--count-weights must be non-negative with a positive sum"
     for name in ("failure_rate", "check_share", "vote_share", "drill_share"):
@@ -134,6 +134,8 @@ def mixture_error(args: argparse.Namespace) -> str | None:
         return "--check-share, --vote-share and --drill-share must leave room for solution batches"
     if args.drill_lines < 1:
         return "--drill-lines must be at least 1"
+    if args.number_tokens and args.split_digits:
+        return "--number-tokens needs merged digits: drop --split-digits"
     return None
 
 
