@@ -118,9 +118,9 @@ def test_drill_loss_result_keeps_labels_only_on_each_lines_result_and_the_closin
     from foresight.models.train_arith import ANSWER_PREFIX, IGNORE_INDEX
     from foresight.models.train_countdown import DRILL_PROMPT, build_countdown_arg_parser, drill_answer, encode_training_turns
 
-    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).drill_loss == "all"  # the defaults reproduce H
+    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).drill_loss == "all"  # the defaults reproduce the shipped model
     tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
-    # results of one token (36), of digits BPE did not merge (47 -> "▁4" "7") and of a merge plus a digit (100)
+    # results that open a line (47) and follow a space, of one and of two or three digits
     drill = "56 - 9 = 47\n47 * 2 = 94\n12 + 88 = 100\n35 + 1 = 36"
     turns = [(DRILL_PROMPT, drill), ("Use 2 3 5 7 to make 40.", ANSWER_PREFIX + RIGHT)]
     ids_all, labels_all = encode_training_turns(tokenizer, turns, "all")
@@ -240,10 +240,28 @@ def test_number_tokens_make_every_result_one_token_after_a_space_and_at_a_lines_
     assert len(split_numbers(False)) > 50  # BPE alone leaves most results as digits
 
 
-def test_contradictory_tokenizer_options_are_one_line_errors_before_training(tmp_path, capsys):
+def test_build_model_defaults_reproduce_the_shipped_countdown_models_tokenizer_and_size():
+    from transformers import AutoTokenizer
+
+    from foresight.models import countdown_model_dir
+    from foresight.models.train_countdown import NUMBER_TOKEN_RANGE, build_countdown_arg_parser
+
+    args = build_countdown_arg_parser().parse_args(["--out", "unused"])
+    config = json.loads((countdown_model_dir() / "config.json").read_text())
+    assert (config["vocab_size"], config["hidden_size"], config["num_hidden_layers"]) == (args.vocab_size, args.hidden_size, args.num_layers)
+    assert args.numbers == "every"
+    tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
+    lengths = {len(tokenizer(f" {n}", add_special_tokens=False)["input_ids"]) for n in range(NUMBER_TOKEN_RANGE[0], NUMBER_TOKEN_RANGE[1] + 1)}
+    assert lengths == {1}
+    record = (countdown_model_dir() / "TRAINING.md").read_text()
+    assert f"Model initialisation seed: {args.seed};" in record and f"- Steps: {args.steps};" in record
+
+
+def test_unknown_number_tokenization_is_refused_before_training(tmp_path, capsys):
     from foresight.models.train_countdown import main
 
-    assert main(["--out", str(tmp_path / "m"), "--number-tokens", "--split-digits"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == "foresight build-model countdown: error: --number-tokens needs merged digits: drop --split-digits"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out", str(tmp_path / "m"), "--numbers", "hex"])
+    assert exit_info.value.code == 2
+    assert "argument --numbers: invalid choice: 'hex'" in capsys.readouterr().err
     assert not (tmp_path / "m").exists()  # nothing trained or written
