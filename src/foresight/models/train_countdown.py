@@ -80,7 +80,7 @@ DRILL_LOSSES = ("all", "result")
 NUMBER_TOKEN_RANGE = (1, 100)  # every legal step result
 NUMBER_TOKEN_REPEATS = 300  # corpus repeats of each number: enough for BPE to merge them all
 NUMBER_TOKENIZATIONS = {  # how numbers become tokens (--numbers), as the training record words it
-    "every": "every whole number 1-100 is one token",
+    "every": "every whole number 1-100 is one token, after a space and at a line's start",
     "merged": "numbers are the tokens BPE merges from the training text, the rest digits",
     "digits": "one token per digit",
 }
@@ -107,9 +107,7 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="all",
                         help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
     parser.add_argument("--numbers", choices=list(NUMBER_TOKENIZATIONS), default="every",
-                        help="how the tokenizer splits numbers: every whole number 1-100 one token after a space or at a "
-                             "line's start (every), only the numbers BPE merges from the training text (merged), or one "
-                             "token per digit (digits)")
+                        help="how the tokenizer splits numbers: " + "; ".join(f"{name}: {text}" for name, text in NUMBER_TOKENIZATIONS.items()))
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
     return parser
 
