@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+# Loaded at collection, not lazily inside a test: pytest rewrites schemathesis's modules as a plugin's,
+# and compiling them inside the live-server fixture once failed on CPython 3.11 with "AST constructor
+# recursion depth mismatch" (a fresh clone, no bytecode cache yet).
+import schemathesis.specs.openapi.schemas  # noqa: F401
 from collections import Counter
 
 from hypothesis import HealthCheck, given, settings
