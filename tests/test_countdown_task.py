@@ -141,6 +141,42 @@ def test_drill_loss_result_keeps_labels_only_on_each_lines_result_and_the_closin
         assert labelled(row) == "".join(f" {line.split(' = ')[1]}" for line in answer.split("\n")) + "</s>"
 
 
+def test_failure_loss_ending_keeps_labels_only_on_a_failures_last_step_answer_line_and_eos():
+    from transformers import AutoTokenizer
+
+    from foresight.models import countdown_model_dir
+    from foresight.models.train_arith import ANSWER_PREFIX, IGNORE_INDEX
+    from foresight.models.train_countdown import (
+        build_countdown_arg_parser,
+        encode_training_turns,
+        honest_failure,
+        training_turns,
+    )
+
+    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).failure_loss == "all"  # the shipped model's
+    tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
+    failure = ANSWER_PREFIX + honest_failure(np.random.default_rng(3), NUMBERS, TARGET)
+    turns = [(f"Use 2 3 5 7 to make {TARGET}.", failure), (f"Use 2 3 5 7 to make {TARGET}.", ANSWER_PREFIX + RIGHT)]
+    _, labels_all = encode_training_turns(tokenizer, turns, failure_loss="all")
+    _, labels_ending = encode_training_turns(tokenizer, turns, failure_loss="ending")
+
+    def labelled(labels) -> str:
+        return "".join(tokenizer.convert_ids_to_tokens(labels[labels != IGNORE_INDEX].tolist())).replace("▁", " ").replace("<0x0A>", "\n")
+
+    assert labelled(labels_all[0]) == failure + "</s>"
+    assert labelled(labels_ending[0]) == "\n".join(failure.split("\n")[-2:]) + "</s>"
+    assert torch.equal(labels_all[1], labels_ending[1])  # a solution that reaches its target keeps every label
+    # the training stream's failures are found by their answer missing the question's target
+    args = build_countdown_arg_parser().parse_args(["--out", "unused", "--failure-loss", "ending", "--check-share", "0",
+                                                     "--vote-share", "0", "--batch-size", "16"])
+    batch = next(training_turns(args, set()))
+    _, every_label = encode_training_turns(tokenizer, batch, failure_loss="all")
+    _, ending_labels = encode_training_turns(tokenizer, batch, failure_loss="ending")
+    shortened = [i for i in range(len(batch)) if (ending_labels[i] != IGNORE_INDEX).sum() < (every_label[i] != IGNORE_INDEX).sum()]
+    failures = [i for i, (user, answer) in enumerate(batch) if not user.endswith(f"make {answer.rsplit(' ', 1)[1][:-1]}.")]
+    assert shortened == failures and failures
+
+
 def test_the_solver_counts_solutions():
     assert count_solutions((2, 3), 6) == 1 and count_solutions((2, 3), 7) == 0
     # 1+1=2 then 2+2 or 2*2; or 2+1=3 then 3+1, once with each of the two 1s

@@ -8,7 +8,10 @@ different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.ta
   ``--failure-rate``, an *honest failure* (a uniformly random path from the same numbers with
   right arithmetic whose last value is not the target, ended by its real value), else the
   problem's solution. A model that has seen failures can write a dead end as one instead of
-  bending a sum onto the target, and its likelihood then tells the two apart;
+  bending a sum onto the target, and its likelihood then tells the two apart; with
+  ``--failure-loss ending`` a failure's loss covers only its last step line, its answer line and
+  the closing ``</s>``, so the model learns to end a dead end honestly without learning the
+  random path into it as a likely way to start;
 * a ``--drill-share`` of the steps are arithmetic drills: the prompt ``Compute each step.``
   answered by legal steps ``a op b = c`` on an intermediate result, the arithmetic a
   solution's later lines need and rarely show; with ``--drill-loss result`` a drill's loss
@@ -77,6 +80,9 @@ DRILL_PROMPT = "Compute each step."
 DRILL_MIN_OPERAND = 10
 DRILL_RESULT_RE = re.compile(r"= (\d+)$", re.MULTILINE)  # the result of an ``a op b = c`` drill line
 DRILL_LOSSES = ("all", "result")
+FAILURE_LOSSES = ("all", "ending")
+TARGET_RE = re.compile(r"to make (\d+)\.$")  # a solution prompt's target
+STATED_VALUE_RE = re.compile(r"The answer is (\d+)\.$")  # an answer's closing line
 NUMBER_TOKEN_RANGE = (1, 100)  # every legal step result
 NUMBER_TOKEN_REPEATS = 300  # corpus repeats of each number: enough for BPE to merge them all
 NUMBER_TOKENIZATIONS = {  # how numbers become tokens (--numbers), as the training record words it
@@ -106,6 +112,8 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drill-lines", type=int, default=16, help="step lines per drill answer")
     parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="all",
                         help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
+    parser.add_argument("--failure-loss", choices=FAILURE_LOSSES, default="all",
+                        help="loss on every token of an honest failure (all) or only on its last step line, answer line and </s> (ending)")
     parser.add_argument("--numbers", choices=list(NUMBER_TOKENIZATIONS), default="every",
                         help="how the tokenizer splits numbers: " + "; ".join(f"{name}: {text}" for name, text in NUMBER_TOKENIZATIONS.items()))
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
@@ -158,34 +166,56 @@ def drill_answer(rng: np.random.Generator, lines: int) -> str:
     return "\n".join(out[:lines])
 
 
-def drill_result_mask(tokenizer, user: str, answer: str) -> list[bool]:
-    """For each token of ``bos + chat(user, answer)`` (as :func:`encode_turns` encodes it): is it
-    part of a drill line's result number, or the closing ``</s>``?
+def answer_span_mask(tokenizer, user: str, answer: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """For each token of ``bos + chat(user, answer)`` (as :func:`encode_turns` encodes it): does
+    it overlap one of ``spans`` (character ranges of ``answer``), or is it the closing ``</s>``?
 
-    A result may be several tokens (numbers BPE did not merge are split into digits, ``▁9 4``);
-    a token counts when its characters overlap the result's digits."""
+    A number may be several tokens (numbers BPE did not merge are split into digits, ``▁9 4``);
+    a token counts when its characters overlap a span."""
     prompt = tokenizer.apply_chat_template([{"role": "user", "content": user}], add_generation_prompt=True, tokenize=False)
     full = tokenizer.apply_chat_template([{"role": "user", "content": user}, {"role": "assistant", "content": answer}], tokenize=False)
     if not full.startswith(prompt + answer):
         raise ValueError("the chat template does not render the answer right after the generation prompt")
-    spans = [(len(prompt) + m.start(1), len(prompt) + m.end(1)) for m in DRILL_RESULT_RE.finditer(answer)]
+    shifted = [(len(prompt) + begin, len(prompt) + end) for begin, end in spans]
     offsets = tokenizer(full, return_offsets_mapping=True)["offset_mapping"]
-    mask = [any(start < end and stop > begin for begin, end in spans) for start, stop in offsets]
+    mask = [any(start < end and stop > begin for begin, end in shifted) for start, stop in offsets]
     mask[-1] = True  # </s>
     return mask
 
 
-def encode_training_turns(tokenizer, turns: list[tuple[str, str]], drill_loss: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+def drill_result_spans(answer: str) -> list[tuple[int, int]]:
+    """The character range of each drill line's result."""
+    return [m.span(1) for m in DRILL_RESULT_RE.finditer(answer)]
+
+
+def failure_ending_spans(user: str, answer: str) -> list[tuple[int, int]] | None:
+    """For an honest failure (a solution prompt answered with a value that misses its target):
+    the range from its last step line to the end; None for any other turn."""
+    target, stated = TARGET_RE.search(user), STATED_VALUE_RE.search(answer)
+    if target is None or stated is None or target[1] == stated[1]:
+        return None
+    lines = answer.rstrip("\n").split("\n")
+    return [(len(answer) - len("\n".join(lines[-2:])), len(answer))]
+
+
+def encode_training_turns(tokenizer, turns: list[tuple[str, str]], drill_loss: str = "all",
+                          failure_loss: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`encode_turns`; with ``drill_loss="result"`` the labels of drill answers (prompt
-    ``DRILL_PROMPT``) are kept only on each line's result and the closing ``</s>``."""
+    ``DRILL_PROMPT``) are kept only on each line's result and the closing ``</s>``, with
+    ``failure_loss="ending"`` those of honest failures only on their last two lines and ``</s>``."""
     input_ids, labels = encode_turns(tokenizer, turns)
-    if drill_loss == "result":
-        for row, (user, answer) in enumerate(turns):
-            if user == DRILL_PROMPT:
-                mask = drill_result_mask(tokenizer, user, answer)
-                keep = torch.zeros(labels.shape[1], dtype=torch.bool)
-                keep[: len(mask)] = torch.tensor(mask)
-                labels[row, ~keep] = IGNORE_INDEX
+    for row, (user, answer) in enumerate(turns):
+        if drill_loss == "result" and user == DRILL_PROMPT:
+            spans = drill_result_spans(answer)
+        elif failure_loss == "ending":
+            spans = failure_ending_spans(user, answer)
+        else:
+            spans = None
+        if spans is not None:
+            mask = answer_span_mask(tokenizer, user, answer, spans)
+            keep = torch.zeros(labels.shape[1], dtype=torch.bool)
+            keep[: len(mask)] = torch.tensor(mask)
+            labels[row, ~keep] = IGNORE_INDEX
     return input_ids, labels
 
 
@@ -267,6 +297,8 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
     )
     drill_loss_text = ("loss on every answer token" if args.drill_loss == "all"
                        else "loss on each line's result and the closing `</s>` only")
+    failure_loss_text = ("loss on every answer token" if args.failure_loss == "all"
+                         else "loss on the last step line, the answer line and `</s>` only")
     text = f"""# Training record of this model
 
 {cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
@@ -276,7 +308,7 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   `foresight.tasks.countdown` ({MIN_NUMBERS} to {MAX_NUMBERS} numbers from 1-9, targets
   {TARGET_RANGE[0]}-{TARGET_RANGE[1]}; problems of the held-out, test and benchmark seeds excluded)
 - Mixture: solution batches of {args.batch_size} problems (3, 4, 5 numbers weighted
-  {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures;
+  {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures ({failure_loss_text});
   {100 * args.check_share:.0f}% of the steps a batch of {args.judge_batch_size} step-check prompts (labels
   balanced Correct / Incorrect), {100 * args.vote_share:.0f}% a batch of {max(1, args.judge_batch_size // 2)} vote prompts
   (labels from the exact solver, see `foresight.tasks.countdown_judge`), {100 * args.drill_share:.0f}% a batch of
@@ -303,7 +335,7 @@ def main(argv: list[str] | None = None) -> int:
                                 CHAT_TEMPLATE, split_digits=args.numbers == "digits")
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
-    batches = (encode_training_turns(tokenizer, turns, args.drill_loss) for turns in training_turns(args, excluded_problems()))
+    batches = (encode_training_turns(tokenizer, turns, args.drill_loss, args.failure_loss) for turns in training_turns(args, excluded_problems()))
     result = train(model, tokenizer, args, batches)
     save_model(args.out, model, tokenizer)
     write_training_record(args.out, argv, args, model, result)
