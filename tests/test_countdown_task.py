@@ -116,9 +116,8 @@ def test_drill_loss_result_keeps_labels_only_on_each_lines_result_and_the_closin
 
     from foresight.models import countdown_model_dir
     from foresight.models.train_arith import ANSWER_PREFIX, IGNORE_INDEX
-    from foresight.models.train_countdown import DRILL_PROMPT, build_countdown_arg_parser, drill_answer, encode_training_turns
+    from foresight.models.train_countdown import DRILL_PROMPT, drill_answer, encode_training_turns
 
-    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).drill_loss == "all"  # the defaults reproduce the shipped model
     tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
     # results that open a line (47) and follow a space, of one and of two or three digits
     drill = "56 - 9 = 47\n47 * 2 = 94\n12 + 88 = 100\n35 + 1 = 36"
@@ -153,7 +152,6 @@ def test_failure_loss_ending_keeps_labels_only_on_a_failures_last_step_answer_li
         training_turns,
     )
 
-    assert build_countdown_arg_parser().parse_args(["--out", "unused"]).failure_loss == "all"  # the shipped model's
     tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
     failure = ANSWER_PREFIX + honest_failure(np.random.default_rng(3), NUMBERS, TARGET)
     turns = [(f"Use 2 3 5 7 to make {TARGET}.", failure), (f"Use 2 3 5 7 to make {TARGET}.", ANSWER_PREFIX + RIGHT)]
@@ -168,7 +166,7 @@ def test_failure_loss_ending_keeps_labels_only_on_a_failures_last_step_answer_li
     assert torch.equal(labels_all[1], labels_ending[1])  # a solution that reaches its target keeps every label
     # the training stream's failures are found by their answer missing the question's target
     args = build_countdown_arg_parser().parse_args(["--out", "unused", "--failure-loss", "ending", "--check-share", "0",
-                                                     "--vote-share", "0", "--batch-size", "16"])
+                                                     "--vote-share", "0", "--drill-share", "0", "--batch-size", "16"])
     batch = next(training_turns(args, set()))
     _, every_label = encode_training_turns(tokenizer, batch, failure_loss="all")
     _, ending_labels = encode_training_turns(tokenizer, batch, failure_loss="ending")
@@ -291,6 +289,9 @@ def test_build_model_defaults_reproduce_the_shipped_countdown_models_tokenizer_a
     assert lengths == {1}
     record = (countdown_model_dir() / "TRAINING.md").read_text()
     assert f"Model initialisation seed: {args.seed};" in record and f"- Steps: {args.steps};" in record
+    assert (args.failure_loss, args.drill_share, args.drill_loss) == ("ending", 0.05, "result")
+    assert "honest failures (loss on the last step line, the answer line and `</s>` only)" in record
+    assert "5% a batch of\n  32 arithmetic drills" in record and "loss on each line's result and the closing `</s>` only" in record
 
 
 def test_unknown_number_tokenization_is_refused_before_training(tmp_path, capsys):
