@@ -175,6 +175,55 @@ def test_failure_loss_ending_keeps_labels_only_on_a_failures_last_step_answer_li
     assert shortened == failures and failures
 
 
+def test_failure_loss_unsure_trains_only_a_failures_stated_value_toward_uniform_over_the_values():
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from foresight.models import countdown_model_dir
+    from foresight.models.train_arith import ANSWER_PREFIX, IGNORE_INDEX
+    from foresight.models.train_countdown import (
+        build_countdown_arg_parser,
+        encode_training_turns,
+        honest_failure,
+        mixture_error,
+        stated_value_token_ids,
+        unsure_failure_loss,
+    )
+
+    tokenizer = AutoTokenizer.from_pretrained(countdown_model_dir())
+    failures = [ANSWER_PREFIX + honest_failure(np.random.default_rng(seed), NUMBERS, TARGET) for seed in range(6)]
+    turns = [(f"Use 2 3 5 7 to make {TARGET}.", answer) for answer in [*failures, ANSWER_PREFIX + RIGHT]]
+    _, ending_labels = encode_training_turns(tokenizer, turns, failure_loss="ending")
+    input_ids, labels, unsure = encode_training_turns(tokenizer, turns, failure_loss="unsure")
+    values = stated_value_token_ids(tokenizer)
+    assert len(values) == 100 and len(set(values.tolist())) == 100
+    for row, answer in enumerate(failures):
+        (position,) = unsure[row].nonzero()[:, 0].tolist()
+        stated = answer.rsplit(" ", 1)[1][:-1]
+        assert tokenizer.convert_ids_to_tokens([int(input_ids[row, position])])[0] in (f"▁{stated}", f"▁{stated}.")
+        assert int(input_ids[row, position]) in values.tolist()
+        expected = ending_labels[row].clone()
+        expected[position] = IGNORE_INDEX  # the stated value is the only label the unsure loss drops
+        assert torch.equal(labels[row], expected)
+    assert not unsure[-1].any() and torch.equal(labels[-1], ending_labels[-1])  # a solution keeps every label
+
+    model = AutoModelForCausalLM.from_pretrained(countdown_model_dir())
+    with torch.no_grad():  # with no unsure position the loss is the model's own
+        own = model(input_ids=input_ids[-1:], labels=labels[-1:]).loss
+        assert torch.allclose(unsure_failure_loss(model, input_ids[-1:], labels[-1:], unsure[-1:], values), own, atol=1e-5)
+    # a real step on the loss moves the stated value's distribution toward uniform over the values
+    def uniform_gap() -> float:
+        with torch.no_grad():
+            logits = model(input_ids=input_ids).logits[:, :-1][unsure[:, 1:]]
+            return float((torch.logsumexp(logits, -1) - logits[:, values].mean(-1)).mean())
+    before = uniform_gap()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    unsure_failure_loss(model, input_ids, labels, unsure, values).backward()
+    optimizer.step()
+    assert uniform_gap() < before and before > float(np.log(100))
+    args = build_countdown_arg_parser().parse_args(["--out", "unused", "--failure-loss", "unsure", "--numbers", "merged"])
+    assert "--failure-loss unsure needs --numbers every" in mixture_error(args)
+
+
 def test_the_solver_counts_solutions():
     assert count_solutions((2, 3), 6) == 1 and count_solutions((2, 3), 7) == 0
     # 1+1=2 then 2+2 or 2*2; or 2+1=3 then 3+1, once with each of the two 1s

@@ -35,7 +35,7 @@ import platform
 import shlex
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -270,10 +270,17 @@ def learning_rate(step: int, args: argparse.Namespace) -> float:
     return args.lr * (0.1 + 0.9 * 0.5 * (1.0 + math.cos(math.pi * progress)))
 
 
+def causal_lm_loss(model: LlamaForCausalLM, input_ids: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """The model's own next-token cross-entropy, averaged over the labelled tokens."""
+    return model(input_ids=input_ids, labels=labels).loss
+
+
 def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Namespace,
-          batches: Iterator[tuple[torch.Tensor, torch.Tensor]] | None = None) -> TrainingResult:
-    """The training loop: AdamW on fresh batches of (input ids, labels) (default: arith problems),
-    logging the mean loss every ``LOG_EVERY`` steps."""
+          batches: Iterator[tuple[torch.Tensor, ...]] | None = None,
+          batch_loss: Callable[..., torch.Tensor] = causal_lm_loss) -> TrainingResult:
+    """The training loop: AdamW on fresh batches (default: arith problems as (input ids,
+    labels)), each scored by ``batch_loss(model, *batch)``, logging the mean loss every
+    ``LOG_EVERY`` steps."""
     decay = [p for p in model.parameters() if p.ndim >= 2]
     no_decay = [p for p in model.parameters() if p.ndim < 2]
     optimizer = torch.optim.AdamW(
@@ -292,10 +299,10 @@ def train(model: LlamaForCausalLM, tokenizer: LlamaTokenizer, args: argparse.Nam
         if time.monotonic() - start > args.minutes * 60:
             stopped_by_time_cap = True
             break
-        input_ids, labels = next(batches)
+        batch = next(batches)
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(step, args)
-        loss = model(input_ids=input_ids, labels=labels).loss
+        loss = batch_loss(model, *batch)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -11,7 +11,10 @@ different data stream drawn from the ``TRAIN_SEED`` stream of :mod:`foresight.ta
   bending a sum onto the target, and its likelihood then tells the two apart; with
   ``--failure-loss ending`` a failure's loss covers only its last step line, its answer line and
   the closing ``</s>``, so the model learns to end a dead end honestly without learning the
-  random path into it as a likely way to start;
+  random path into it as a likely way to start; ``--failure-loss unsure`` does the same but
+  trains the value a failure's answer line states toward a uniform distribution over the
+  numbers 1-100 instead of the value itself, so the model is unsure of its answer exactly when
+  its steps missed the target, and a dead end's path ends on a token of low probability;
 * a ``--drill-share`` of the steps are arithmetic drills: the prompt ``Compute each step.``
   answered by legal steps ``a op b = c`` on an intermediate result, the arithmetic a
   solution's later lines need and rarely show; with ``--drill-loss result`` a drill's loss
@@ -36,6 +39,7 @@ import re
 import shlex
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +54,7 @@ from foresight.models.train_arith import (
     build_arg_parser,
     build_model,
     build_tokenizer,
+    causal_lm_loss,
     encode_turns,
     model_record,
     save_model,
@@ -80,7 +85,7 @@ DRILL_PROMPT = "Compute each step."
 DRILL_MIN_OPERAND = 10
 DRILL_RESULT_RE = re.compile(r"= (\d+)$", re.MULTILINE)  # the result of an ``a op b = c`` drill line
 DRILL_LOSSES = ("all", "result")
-FAILURE_LOSSES = ("all", "ending")
+FAILURE_LOSSES = ("all", "ending", "unsure")
 TARGET_RE = re.compile(r"to make (\d+)\.$")  # a solution prompt's target
 STATED_VALUE_RE = re.compile(r"The answer is (\d+)\.$")  # an answer's closing line
 NUMBER_TOKEN_RANGE = (1, 100)  # every legal step result
@@ -113,7 +118,9 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="result",
                         help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
     parser.add_argument("--failure-loss", choices=FAILURE_LOSSES, default="ending",
-                        help="loss on every token of an honest failure (all) or only on its last step line, answer line and </s> (ending)")
+                        help="loss on every token of an honest failure (all); only on its last step line, answer line and </s> (ending); "
+                             "as ending, but with the value its answer line states trained toward a uniform distribution over the "
+                             "numbers 1-100 (unsure; needs --numbers every)")
     parser.add_argument("--numbers", choices=list(NUMBER_TOKENIZATIONS), default="every",
                         help="how the tokenizer splits numbers: " + "; ".join(f"{name}: {text}" for name, text in NUMBER_TOKENIZATIONS.items()))
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
@@ -149,6 +156,8 @@ def mixture_error(args: argparse.Namespace) -> str | None:
         return "--check-share, --vote-share and --drill-share must leave room for solution batches"
     if args.drill_lines < 1:
         return "--drill-lines must be at least 1"
+    if args.failure_loss == "unsure" and args.numbers != "every":
+        return "--failure-loss unsure needs --numbers every (each stated value one token)"
     return None
 
 
@@ -166,9 +175,9 @@ def drill_answer(rng: np.random.Generator, lines: int) -> str:
     return "\n".join(out[:lines])
 
 
-def answer_span_mask(tokenizer, user: str, answer: str, spans: list[tuple[int, int]]) -> list[bool]:
+def span_token_mask(tokenizer, user: str, answer: str, spans: list[tuple[int, int]]) -> list[bool]:
     """For each token of ``bos + chat(user, answer)`` (as :func:`encode_turns` encodes it): does
-    it overlap one of ``spans`` (character ranges of ``answer``), or is it the closing ``</s>``?
+    it overlap one of ``spans`` (character ranges of ``answer``)?
 
     A number may be several tokens (numbers BPE did not merge are split into digits, ``▁9 4``);
     a token counts when its characters overlap a span."""
@@ -178,8 +187,13 @@ def answer_span_mask(tokenizer, user: str, answer: str, spans: list[tuple[int, i
         raise ValueError("the chat template does not render the answer right after the generation prompt")
     shifted = [(len(prompt) + begin, len(prompt) + end) for begin, end in spans]
     offsets = tokenizer(full, return_offsets_mapping=True)["offset_mapping"]
-    mask = [any(start < end and stop > begin for begin, end in shifted) for start, stop in offsets]
-    mask[-1] = True  # </s>
+    return [any(start < end and stop > begin for begin, end in shifted) for start, stop in offsets]
+
+
+def answer_span_mask(tokenizer, user: str, answer: str, spans: list[tuple[int, int]]) -> list[bool]:
+    """:func:`span_token_mask`, with the closing ``</s>`` counted too."""
+    mask = span_token_mask(tokenizer, user, answer, spans)
+    mask[-1] = True
     return mask
 
 
@@ -188,26 +202,50 @@ def drill_result_spans(answer: str) -> list[tuple[int, int]]:
     return [m.span(1) for m in DRILL_RESULT_RE.finditer(answer)]
 
 
-def failure_ending_spans(user: str, answer: str) -> list[tuple[int, int]] | None:
+def failure_stated_value_span(user: str, answer: str) -> tuple[int, int] | None:
     """For an honest failure (a solution prompt answered with a value that misses its target):
-    the range from its last step line to the end; None for any other turn."""
+    the character range of the value its answer line states; None for any other turn."""
     target, stated = TARGET_RE.search(user), STATED_VALUE_RE.search(answer)
     if target is None or stated is None or target[1] == stated[1]:
+        return None
+    return stated.span(1)
+
+
+def failure_ending_spans(user: str, answer: str) -> list[tuple[int, int]] | None:
+    """For an honest failure: the range from its last step line to the end; None for any other turn."""
+    if failure_stated_value_span(user, answer) is None:
         return None
     lines = answer.rstrip("\n").split("\n")
     return [(len(answer) - len("\n".join(lines[-2:])), len(answer))]
 
 
+def failure_value_positions(tokenizer, turns: list[tuple[str, str]], width: int) -> torch.Tensor:
+    """Bool ``(len(turns), width)``: the token of each honest failure's stated value, where
+    ``--failure-loss unsure`` trains toward the uniform distribution over the values 1-100 (their first tokens)."""
+    positions = torch.zeros(len(turns), width, dtype=torch.bool)
+    for row, (user, answer) in enumerate(turns):
+        if (span := failure_stated_value_span(user, answer)) is not None:
+            mask = span_token_mask(tokenizer, user, answer, [span])
+            if sum(mask) != 1:
+                raise ValueError(f"the stated value {answer[span[0]:span[1]]!r} is not one token: train with --numbers every")
+            positions[row, : len(mask)] = torch.tensor(mask)
+    return positions
+
+
 def encode_training_turns(tokenizer, turns: list[tuple[str, str]], drill_loss: str = "all",
-                          failure_loss: str = "all") -> tuple[torch.Tensor, torch.Tensor]:
+                          failure_loss: str = "all") -> tuple[torch.Tensor, ...]:
     """:func:`encode_turns`; with ``drill_loss="result"`` the labels of drill answers (prompt
     ``DRILL_PROMPT``) are kept only on each line's result and the closing ``</s>``, with
-    ``failure_loss="ending"`` those of honest failures only on their last two lines and ``</s>``."""
+    ``failure_loss="ending"`` those of honest failures only on their last two lines and ``</s>``.
+
+    With ``failure_loss="unsure"`` the labels are those of ``ending`` less the stated value, and
+    a third tensor marks that value's position (:func:`failure_value_positions`) for
+    :func:`unsure_failure_loss`."""
     input_ids, labels = encode_turns(tokenizer, turns)
     for row, (user, answer) in enumerate(turns):
         if drill_loss == "result" and user == DRILL_PROMPT:
             spans = drill_result_spans(answer)
-        elif failure_loss == "ending":
+        elif failure_loss in ("ending", "unsure"):
             spans = failure_ending_spans(user, answer)
         else:
             spans = None
@@ -216,7 +254,36 @@ def encode_training_turns(tokenizer, turns: list[tuple[str, str]], drill_loss: s
             keep = torch.zeros(labels.shape[1], dtype=torch.bool)
             keep[: len(mask)] = torch.tensor(mask)
             labels[row, ~keep] = IGNORE_INDEX
-    return input_ids, labels
+    if failure_loss != "unsure":
+        return input_ids, labels
+    unsure = failure_value_positions(tokenizer, turns, labels.shape[1])
+    labels[unsure] = IGNORE_INDEX
+    return input_ids, labels, unsure
+
+
+def stated_value_token_ids(tokenizer) -> torch.Tensor:
+    """Id of the first token of each value 1-100 as an answer line states it (``▁97`` before
+    ``.``, or the merged ``▁28.``): the set the unsure loss spreads its target over."""
+    ids = [tokenizer.convert_tokens_to_ids(tokenizer.tokenize(f"The answer is {n}.")[3])
+           for n in range(NUMBER_TOKEN_RANGE[0], NUMBER_TOKEN_RANGE[1] + 1)]
+    if len(set(ids)) != len(ids):
+        raise ValueError("some values 1-100 share a first token: train with --numbers every")
+    return torch.tensor(ids)
+
+
+def unsure_failure_loss(model, input_ids: torch.Tensor, labels: torch.Tensor, unsure: torch.Tensor,
+                        number_ids: torch.Tensor) -> torch.Tensor:
+    """Next-token cross-entropy on the labelled tokens plus, at each ``unsure`` position,
+    cross-entropy to the uniform distribution over ``number_ids`` (``logsumexp(z) - mean(z[S])``,
+    ``log |S|`` at best), averaged over both kinds of position together, as the model's own
+    loss averages over labelled tokens."""
+    logits = model(input_ids=input_ids).logits[:, :-1].float()
+    targets, uniform_at = labels[:, 1:], unsure[:, 1:]
+    token_loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                                   ignore_index=IGNORE_INDEX, reduction="sum")
+    at = logits[uniform_at]
+    uniform_loss = (torch.logsumexp(at, dim=-1) - at[:, number_ids].mean(dim=-1)).sum()
+    return (token_loss + uniform_loss) / ((targets != IGNORE_INDEX).sum() + uniform_at.sum()).clamp(min=1)
 
 
 def training_turns(args: argparse.Namespace, excluded: set) -> Iterator[list[tuple[str, str]]]:
@@ -297,8 +364,12 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
     )
     drill_loss_text = ("loss on every answer token" if args.drill_loss == "all"
                        else "loss on each line's result and the closing `</s>` only")
-    failure_loss_text = ("loss on every answer token" if args.failure_loss == "all"
-                         else "loss on the last step line, the answer line and `</s>` only")
+    failure_loss_text = {
+        "all": "loss on every answer token",
+        "ending": "loss on the last step line, the answer line and `</s>` only",
+        "unsure": "loss on the last step line, the answer line and `</s>` only, the stated value trained toward "
+                  "a uniform distribution over the numbers 1-100",
+    }[args.failure_loss]
     text = f"""# Training record of this model
 
 {cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
@@ -336,7 +407,9 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(args, tokenizer)
     print(f"parameters: {sum(p.numel() for p in model.parameters()):,}", flush=True)
     batches = (encode_training_turns(tokenizer, turns, args.drill_loss, args.failure_loss) for turns in training_turns(args, excluded_problems()))
-    result = train(model, tokenizer, args, batches)
+    batch_loss = (partial(unsure_failure_loss, number_ids=stated_value_token_ids(tokenizer)) if args.failure_loss == "unsure"
+                  else causal_lm_loss)
+    result = train(model, tokenizer, args, batches, batch_loss)
     save_model(args.out, model, tokenizer)
     write_training_record(args.out, argv, args, model, result)
     print(f"saved to {args.out} after {result.steps_done} steps, {result.wall_seconds / 60:.1f} min", flush=True)
