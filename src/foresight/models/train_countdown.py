@@ -85,7 +85,12 @@ DRILL_PROMPT = "Compute each step."
 DRILL_MIN_OPERAND = 10
 DRILL_RESULT_RE = re.compile(r"= (\d+)$", re.MULTILINE)  # the result of an ``a op b = c`` drill line
 DRILL_LOSSES = ("all", "result")
-FAILURE_LOSSES = ("all", "ending", "unsure")
+FAILURE_LOSSES = {  # where an honest failure's loss falls (--failure-loss), as the training record words it
+    "all": "loss on every answer token",
+    "ending": "loss on the last step line, the answer line and `</s>` only",
+    "unsure": "loss on the last step line, the answer line and `</s>` only, the stated value trained toward "
+              "a uniform distribution over the values 1-100 (needs `--numbers every`)",
+}
 TARGET_RE = re.compile(r"to make (\d+)\.$")  # a solution prompt's target
 STATED_VALUE_RE = re.compile(r"The answer is (\d+)\.$")  # an answer's closing line
 NUMBER_TOKEN_RANGE = (1, 100)  # every legal step result
@@ -117,10 +122,8 @@ def build_countdown_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("--drill-lines", type=int, default=16, help="step lines per drill answer")
     parser.add_argument("--drill-loss", choices=DRILL_LOSSES, default="result",
                         help="loss on every token of a drill answer (all) or only on each line's result and the closing </s> (result)")
-    parser.add_argument("--failure-loss", choices=FAILURE_LOSSES, default="ending",
-                        help="loss on every token of an honest failure (all); only on its last step line, answer line and </s> (ending); "
-                             "as ending, but with the value its answer line states trained toward a uniform distribution over the "
-                             "numbers 1-100 (unsure; needs --numbers every)")
+    parser.add_argument("--failure-loss", choices=list(FAILURE_LOSSES), default="ending",
+                        help="where an honest failure's loss falls: " + "; ".join(f"{name}: {text}" for name, text in FAILURE_LOSSES.items()))
     parser.add_argument("--numbers", choices=list(NUMBER_TOKENIZATIONS), default="every",
                         help="how the tokenizer splits numbers: " + "; ".join(f"{name}: {text}" for name, text in NUMBER_TOKENIZATIONS.items()))
     parser.add_argument("--judge-batch-size", type=int, default=32, help="prompts per step-check batch (vote batches: half)")
@@ -157,7 +160,7 @@ def mixture_error(args: argparse.Namespace) -> str | None:
     if args.drill_lines < 1:
         return "--drill-lines must be at least 1"
     if args.failure_loss == "unsure" and args.numbers != "every":
-        return "--failure-loss unsure needs --numbers every (each stated value one token)"
+        return "--failure-loss unsure needs --numbers every (every value 1-100 its own token)"
     return None
 
 
@@ -364,12 +367,6 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
     )
     drill_loss_text = ("loss on every answer token" if args.drill_loss == "all"
                        else "loss on each line's result and the closing `</s>` only")
-    failure_loss_text = {
-        "all": "loss on every answer token",
-        "ending": "loss on the last step line, the answer line and `</s>` only",
-        "unsure": "loss on the last step line, the answer line and `</s>` only, the stated value trained toward "
-                  "a uniform distribution over the numbers 1-100",
-    }[args.failure_loss]
     text = f"""# Training record of this model
 
 {cap_note}Produced by `foresight.models.train_countdown` (the CLI's `foresight build-model countdown`).
@@ -379,7 +376,7 @@ def write_training_record(out_dir: Path, argv: list[str], args: argparse.Namespa
   `foresight.tasks.countdown` ({MIN_NUMBERS} to {MAX_NUMBERS} numbers from 1-9, targets
   {TARGET_RANGE[0]}-{TARGET_RANGE[1]}; problems of the held-out, test and benchmark seeds excluded)
 - Mixture: solution batches of {args.batch_size} problems (3, 4, 5 numbers weighted
-  {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures ({failure_loss_text});
+  {" : ".join(f"{w:g}" for w in args.count_weights)}), {100 * args.failure_rate:.0f}% of their answers honest failures ({FAILURE_LOSSES[args.failure_loss]});
   {100 * args.check_share:.0f}% of the steps a batch of {args.judge_batch_size} step-check prompts (labels
   balanced Correct / Incorrect), {100 * args.vote_share:.0f}% a batch of {max(1, args.judge_batch_size // 2)} vote prompts
   (labels from the exact solver, see `foresight.tasks.countdown_judge`), {100 * args.drill_share:.0f}% a batch of
